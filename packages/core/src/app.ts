@@ -1,0 +1,264 @@
+/** The app: configuration, the task registry and the send path. */
+import { randomUUID } from 'node:crypto';
+import { AsyncResult } from './async-result.js';
+import type { Broker, PublishRoute } from './broker.js';
+import { type AppConfig, type AppConfigInput, type Env, redactUrl, resolveConfig } from './config.js';
+import type { TaskContract } from './contract.js';
+import { ConfigError, TaskAlreadyRegisteredError, isTaskqError } from './errors.js';
+import { errorFromMeta } from './exception-info.js';
+import { createLogger, type Logger } from './logger.js';
+import { buildTaskMessage, type TaskMessage } from './message.js';
+import { encodeTaskBody } from './message-codec.js';
+import { MemoryResultBackend } from './memory/memory-result-backend.js';
+import type { ResultBackend } from './result-backend.js';
+import { DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay, type RetryPolicy } from './retry-policy.js';
+import { Signature } from './signature.js';
+import { type BoundTaskFn, createTask, type Task, type TaskFn } from './task.js';
+import { type ApplyOptions, type ResolvedTaskOptions, resolveTaskOptions, type TaskOptions, toDate, validateApplyOptions } from './task-options.js';
+import { traceTask } from './task-trace.js';
+import { toCeleryIso } from './time.js';
+import { createBrokerFromUrl, createResultBackendFromUrl } from './transport-registry.js';
+
+export interface AppOptions extends AppConfigInput {
+  /** A broker instance to use instead of resolving `brokerUrl` (tests, custom setups). */
+  broker?: Broker;
+  /** A result backend instance to use instead of resolving `resultBackend`. */
+  backend?: ResultBackend;
+  /** A pino logger (default: pino at TASKQ_LOG_LEVEL or info). */
+  logger?: Logger;
+  /** Environment to read TASKQ_* / CELERY_* settings from (default: process.env). */
+  env?: Env;
+}
+
+/** The registry of an app's tasks, by name. */
+export class TaskRegistry extends Map<string, Task> {
+  /** Registered names, sorted (as `inspect registered` shows them). */
+  names(): string[] {
+    return [...this.keys()].sort();
+  }
+}
+
+type BindOption = { bind: true };
+
+export class App {
+  readonly conf: Readonly<AppConfig>;
+  readonly log: Logger;
+  readonly tasks = new TaskRegistry();
+  /** The app's reply-to id (Celery's `app.oid`), sent as `reply_to` on every message. */
+  readonly oid = randomUUID();
+  private brokerPromise: Promise<Broker> | undefined;
+  private backendPromise: Promise<ResultBackend> | undefined;
+  private eagerBackend: MemoryResultBackend | undefined;
+
+  constructor(options: AppOptions = {}) {
+    const { broker, backend, logger, env, ...config } = options;
+    this.conf = Object.freeze(resolveConfig(config, env ?? process.env));
+    this.log = logger ?? createLogger();
+    if (broker) this.brokerPromise = Promise.resolve(broker);
+    if (backend) this.backendPromise = Promise.resolve(backend);
+  }
+
+  get name(): string {
+    return this.conf.name;
+  }
+
+  /**
+   * Register a task. With `{ bind: true }` the function receives a
+   * {@link TaskContext} first (request, retry, AbortSignal).
+   */
+  task<A extends unknown[], R>(name: string, fn: BoundTaskFn<A, R>, options: TaskOptions & BindOption): Task<A, R>;
+  task<A extends unknown[], R>(name: string, fn: TaskFn<A, R>, options?: TaskOptions): Task<A, R>;
+  task(name: string, fn: (...args: never[]) => unknown, options: TaskOptions = {}): Task {
+    if (typeof name !== 'string' || name === '') throw new ConfigError('a task needs an explicit, non-empty name, e.g. app.task("email.send", fn)');
+    if (typeof fn !== 'function') throw new ConfigError(`task ${name}: the implementation must be a function`);
+    if (this.tasks.has(name)) throw new TaskAlreadyRegisteredError(name);
+    const task = createTask(this, name, fn, resolveTaskOptions(name, options));
+    this.tasks.set(name, task as Task);
+    return task as Task;
+  }
+
+  /** Register the implementation of a contract; the function must match the contract's types. */
+  implement<A extends unknown[], R>(contract: TaskContract<A, R>, fn: BoundTaskFn<A, R | Promise<R>>, options: TaskOptions & BindOption): Task<A, R | Promise<R>>;
+  implement<A extends unknown[], R>(contract: TaskContract<A, R>, fn: TaskFn<A, R | Promise<R>>, options?: TaskOptions): Task<A, R | Promise<R>>;
+  implement(contract: TaskContract, fn: (...args: never[]) => unknown, options: TaskOptions = {}): Task {
+    return this.task(contract.name, fn as TaskFn<unknown[], unknown>, { ...contract.options, ...options } as TaskOptions);
+  }
+
+  /** Send a task by contract (or task object) with full types, without needing its implementation. */
+  send<A extends unknown[], R>(contract: TaskContract<A, R> | Task<A, R>, ...args: A): Promise<AsyncResult<Awaited<R>>> {
+    return this.sendWith(contract, args);
+  }
+
+  /** Send a task by contract with call options. */
+  sendWith<A extends unknown[], R>(
+    contract: TaskContract<A, R> | Task<A, R>,
+    args: A,
+    options: ApplyOptions = {},
+    kwargs: Record<string, unknown> = {},
+  ): Promise<AsyncResult<Awaited<R>>> {
+    const name = 'taskName' in contract ? contract.taskName : contract.name;
+    const defaults = 'taskName' in contract ? {} : contractDefaults(contract);
+    return this.sendTask(name, args, kwargs, { ...defaults, ...options }) as Promise<AsyncResult<Awaited<R>>>;
+  }
+
+  /** A signature by name, for tasks this app does not implement. */
+  signature<R = unknown>(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Signature<R> {
+    return new Signature<R>(name, args, kwargs, options, false, this);
+  }
+
+  /**
+   * Send a task by name (Celery's `send_task`). Validates options and
+   * arguments before anything is sent; resolves once the broker holds the
+   * message.
+   */
+  async sendTask(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<unknown>> {
+    validateApplyOptions(options);
+    const task = this.tasks.get(name);
+    const message = this.buildMessage(name, args, kwargs, options, task?.options);
+    encodeTaskBody(message.body);
+    if (this.conf.taskAlwaysEager) return this.applyEager(message);
+    const queue = options.queue ?? task?.options.queue ?? this.conf.defaultQueue;
+    const route: PublishRoute = { queue };
+    if (options.routingKey !== undefined) route.routingKey = options.routingKey;
+    if (options.exchange !== undefined) route.exchange = options.exchange;
+    await this.publish(message, route, options.retry === false ? undefined : { ...DEFAULT_PUBLISH_RETRY_POLICY, ...options.retryPolicy });
+    return new AsyncResult(message.headers.id, this);
+  }
+
+  /** Build the protocol v2 message for a call, as Celery's `send_task` would. */
+  buildMessage(
+    name: string,
+    args: unknown[],
+    kwargs: Record<string, unknown>,
+    options: ApplyOptions,
+    taskOptions?: ResolvedTaskOptions,
+  ): TaskMessage {
+    const now = Date.now();
+    let eta: string | null = null;
+    if (options.countdown !== undefined) eta = toCeleryIso(new Date(now + options.countdown * 1000));
+    else if (options.eta !== undefined) eta = toCeleryIso(toDate(options.eta, 'eta'));
+    let expires: string | null = null;
+    let expirationMs: number | undefined;
+    const exp = options.expires ?? taskOptions?.expires;
+    if (typeof exp === 'number') {
+      expires = toCeleryIso(new Date(now + exp * 1000));
+      expirationMs = exp * 1000;
+    } else if (exp !== undefined) {
+      const at = toDate(exp, 'expires');
+      expires = toCeleryIso(at);
+      expirationMs = Math.max(0, at.getTime() - now);
+    }
+    return buildTaskMessage({
+      task: name,
+      id: options.taskId,
+      args,
+      kwargs,
+      eta,
+      expires,
+      expirationMs,
+      priority: options.priority ?? taskOptions?.priority,
+      timelimit: [options.timeLimit ?? taskOptions?.timeLimit ?? null, options.softTimeLimit ?? taskOptions?.softTimeLimit ?? null],
+      rootId: options.rootId,
+      parentId: options.parentId,
+      shadow: options.shadow,
+      ignoreResult: options.ignoreResult ?? taskOptions?.ignoreResult ?? false,
+      replyTo: this.oid,
+      headers: options.headers,
+    });
+  }
+
+  /** Publish a built message, retrying broker connection failures per the policy. */
+  async publish(message: TaskMessage, route: PublishRoute, policy?: RetryPolicy): Promise<void> {
+    const broker = await this.getBroker();
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await broker.publish(message, route);
+        return;
+      } catch (error) {
+        if (!policy || attempt >= policy.maxRetries || !isTaskqError(error, 'TASKQ_ERR_BROKER_CONNECTION')) throw error;
+        const delay = publishRetryDelay(policy, attempt);
+        this.log.warn({ err: error, attempt: attempt + 1, delay }, 'publish failed, retrying');
+        await new Promise((r) => setTimeout(r, delay * 1000));
+      }
+    }
+  }
+
+  /** Run a message in this process (eager mode): retries run inline at once. */
+  private async applyEager(first: TaskMessage): Promise<AsyncResult<unknown>> {
+    this.eagerBackend ??= new MemoryResultBackend(`memory://eager-${this.oid}`, { resultExpires: this.conf.resultExpires });
+    const backend = this.eagerBackend;
+    let message = first;
+    for (;;) {
+      const outcome = await traceTask(this, message, { hostname: 'eager', eager: true, backend });
+      if (outcome.kind === 'retry') {
+        message = outcome.retryMessage;
+        continue;
+      }
+      if (this.conf.taskEagerPropagates && outcome.kind === 'failure') {
+        const meta = await backend.get(message.headers.id);
+        throw meta ? errorFromMeta(meta) : outcome.error;
+      }
+      break;
+    }
+    return new AsyncResult(first.headers.id, { getBackend: async () => backend });
+  }
+
+  /** A handle on a task's result by id (Celery's `app.AsyncResult(id)`). */
+  AsyncResult<T = unknown>(id: string): AsyncResult<T> {
+    return new AsyncResult<T>(id, this);
+  }
+
+  /** The connected broker, created from `brokerUrl` on first use. */
+  getBroker(): Promise<Broker> {
+    this.brokerPromise ??= (async () => {
+      const broker = await createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log });
+      await broker.connect();
+      return broker;
+    })().catch((error) => {
+      this.brokerPromise = undefined;
+      throw error;
+    });
+    return this.brokerPromise;
+  }
+
+  /** The connected result backend, created from `resultBackend` on first use. */
+  getBackend(): Promise<ResultBackend> {
+    this.backendPromise ??= (async () => {
+      const backend = await createResultBackendFromUrl(this.conf.resultBackend, { config: this.conf, log: this.log });
+      await backend.connect();
+      return backend;
+    })().catch((error) => {
+      this.backendPromise = undefined;
+      throw error;
+    });
+    return this.backendPromise;
+  }
+
+  /** Broker and backend URLs with passwords masked. */
+  describe(): { broker: string; backend: string } {
+    return { broker: redactUrl(this.conf.brokerUrl), backend: redactUrl(this.conf.resultBackend) };
+  }
+
+  /** Close the broker and backend connections. */
+  async close(): Promise<void> {
+    const [broker, backend] = [this.brokerPromise, this.backendPromise];
+    this.brokerPromise = undefined;
+    this.backendPromise = undefined;
+    await Promise.allSettled([broker?.then((b) => b.close()), backend?.then((b) => b.close())]);
+  }
+}
+
+function contractDefaults(contract: TaskContract): ApplyOptions {
+  const o: ApplyOptions = {};
+  if (contract.options.queue !== undefined) o.queue = contract.options.queue;
+  if (contract.options.priority !== undefined) o.priority = contract.options.priority;
+  if (contract.options.expires !== undefined) o.expires = contract.options.expires;
+  if (contract.options.ignoreResult !== undefined) o.ignoreResult = contract.options.ignoreResult;
+  return o;
+}
+
+/** Create an app. Broker and backend come from the options, else TASKQ_* / CELERY_* env, else memory://. */
+export function createApp(options: AppOptions = {}): App {
+  return new App(options);
+}
+

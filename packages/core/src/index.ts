@@ -1,0 +1,68 @@
+export { App, createApp, TaskRegistry } from './app.js';
+export type { AppOptions } from './app.js';
+export { AsyncResult } from './async-result.js';
+export type { GetOptions, ResultSource } from './async-result.js';
+export type { Broker, BrokerCapabilities, ConsumeOptions, Consumer, Delivery, InvalidMessage, PublishRoute } from './broker.js';
+export { redactUrl, resolveConfig } from './config.js';
+export type { AppConfig, AppConfigInput, Env } from './config.js';
+export { defineTask } from './contract.js';
+export type { ContractArgs, ContractOptions, ContractResult, TaskContract } from './contract.js';
+export {
+  BrokerChannelError,
+  BrokerConnectionError,
+  ConfigError,
+  ContentDisallowedError,
+  DecodeError,
+  EncodeError,
+  Ignore,
+  InvalidTaskOptionsError,
+  isTaskqError,
+  MaxRetriesExceededError,
+  Reject,
+  Retry,
+  SerializationError,
+  SoftTimeLimitExceeded,
+  TaskAlreadyRegisteredError,
+  TaskFailedError,
+  TaskNotRegisteredError,
+  TaskqError,
+  TaskRevokedError,
+  TimeLimitExceeded,
+  TimeoutError,
+  TransportNotInstalledError,
+  UnknownTransportError,
+} from './errors.js';
+export { errorFromMeta, NON_ERROR_THROWN, serializeError, TASKQ_EXC_MODULE } from './exception-info.js';
+export type { SerializedFailure } from './exception-info.js';
+export { parseJson, stringifyJson } from './json.js';
+export type { JsonValue } from './json.js';
+export { createLogger, LOG_LEVELS } from './logger.js';
+export type { Logger, LogLevel } from './logger.js';
+export { buildTaskMessage, EMPTY_EMBED, ORIGIN } from './message.js';
+export type { BuildTaskMessageInit, SignatureDict, TaskBody, TaskEmbed, TaskHeaders, TaskMessage, TaskProperties } from './message.js';
+export { encodeTaskBody, fromWireMessage, JSON_CONTENT_TYPE, toWireMessage } from './message-codec.js';
+export type { WireMessage } from './message-codec.js';
+export { createMemoryBroker, MemoryBroker } from './memory/memory-broker.js';
+export { createMemoryResultBackend, MemoryResultBackend } from './memory/memory-result-backend.js';
+export type { MemoryResultBackendOptions } from './memory/memory-result-backend.js';
+export { argsRepr, kwargsRepr, pythonRepr } from './python-repr.js';
+export { EXCEPTION_STATES, READY_STATES, TASK_STATES } from './result-backend.js';
+export type { ExceptionInfo, ResultBackend, ResultMeta, TaskState, WaitOptions } from './result-backend.js';
+export { backoffCountdown, DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay } from './retry-policy.js';
+export type { BackoffOptions, RetryPolicy } from './retry-policy.js';
+export { Signature } from './signature.js';
+export type { SignatureSender } from './signature.js';
+export type { BoundTaskFn, RetryOptions, Task, TaskContext, TaskFn, TaskRequest } from './task.js';
+export { parseRateLimit, resolveTaskOptions, validateApplyOptions } from './task-options.js';
+export type { ApplyOptions, ErrorClass, RateLimit, ResolvedTaskOptions, TaskOptions } from './task-options.js';
+export { traceTask } from './task-trace.js';
+export type { TraceEnv, TraceOutcome } from './task-trace.js';
+export { parseIsoDate, toCeleryIso, toNaiveUtcIso } from './time.js';
+export {
+  createBrokerFromUrl,
+  createResultBackendFromUrl,
+  registerTransport,
+  schemeOf,
+  TRANSPORT_PACKAGES,
+} from './transport-registry.js';
+export type { TransportContext, TransportModule } from './transport-registry.js';

@@ -1,0 +1,195 @@
+/**
+ * JSON as Celery writes it, without losing integers.
+ *
+ * Python integers are unbounded and Celery sends them as plain JSON numbers
+ * (`2**70` travels as `1180591620717411303424`). `JSON.parse` would round them,
+ * so integers outside the safe range decode to `bigint`, and `bigint` encodes
+ * back to plain digits. Everything else is standard JSON.
+ */
+import { DecodeError, EncodeError } from './errors.js';
+
+/** A value that survives a JSON round trip with Celery. */
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | bigint
+  | string
+  | JsonValue[]
+  | { [key: string]: JsonValue };
+
+const LONG_DIGIT_RUN = /\d{16,}/;
+
+/** Parse JSON text; integers beyond ±2^53 become `bigint`. Throws {@link DecodeError}. */
+export function parseJson(text: string, field = 'body'): unknown {
+  try {
+    if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
+    return new BigIntParser(text).parseDocument();
+  } catch (error) {
+    if (error instanceof DecodeError) throw error;
+    throw new DecodeError(field, `not valid JSON (${(error as Error).message})`, { cause: error });
+  }
+}
+
+const BIGINT_MARK = '\u0000taskq:bigint:';
+const BIGINT_MARK_RE = /"\\u0000taskq:bigint:(-?\d+)"/g;
+
+/**
+ * Encode a value as JSON text, refusing what would not survive the trip
+ * (functions, symbols, non-finite numbers, Map/Set, cycles) with an
+ * {@link EncodeError} that names the path of the bad value.
+ */
+export function stringifyJson(value: unknown, what = 'value'): string {
+  const hasBigInt = checkSerialisable(value, what, new Set());
+  if (!hasBigInt) return JSON.stringify(value) ?? 'null';
+  const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? BIGINT_MARK + v.toString() : v));
+  return text.replace(BIGINT_MARK_RE, '$1');
+}
+
+function checkSerialisable(value: unknown, path: string, seen: Set<object>): boolean {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return false;
+    case 'number':
+      if (!Number.isFinite(value)) throw new EncodeError(`${path} is ${value}, which JSON cannot carry`);
+      return false;
+    case 'bigint':
+      return true;
+    case 'function':
+    case 'symbol':
+      throw new EncodeError(`${path} is a ${typeof value}, which is not JSON-serialisable; pass plain data`);
+    default:
+      break;
+  }
+  if (value === null) return false;
+  const obj = value as object;
+  if (typeof (obj as { toJSON?: unknown }).toJSON === 'function') return false;
+  if (obj instanceof Map || obj instanceof Set || obj instanceof WeakMap || obj instanceof WeakSet) {
+    throw new EncodeError(`${path} is a ${obj.constructor.name}, which JSON would turn into {}; convert it to an array or object first`);
+  }
+  if (ArrayBuffer.isView(obj) || obj instanceof ArrayBuffer) {
+    throw new EncodeError(`${path} is binary data, which JSON cannot carry; encode it (e.g. base64) first`);
+  }
+  if (seen.has(obj)) throw new EncodeError(`${path} refers back to itself (a cycle), which JSON cannot carry`);
+  seen.add(obj);
+  let big = false;
+  if (Array.isArray(obj)) {
+    for (let i = 0; i < obj.length; i++) if (checkSerialisable(obj[i], `${path}[${i}]`, seen)) big = true;
+  } else {
+    for (const key of Object.keys(obj)) {
+      if (checkSerialisable((obj as Record<string, unknown>)[key], `${path}.${key}`, seen)) big = true;
+    }
+  }
+  seen.delete(obj);
+  return big;
+}
+
+class BigIntParser {
+  private pos = 0;
+  constructor(private readonly text: string) {}
+
+  parseDocument(): unknown {
+    const value = this.parseValue();
+    this.skipWs();
+    if (this.pos !== this.text.length) this.fail('unexpected text after the JSON value');
+    return value;
+  }
+
+  private fail(what: string): never {
+    throw new SyntaxError(`${what} at position ${this.pos}`);
+  }
+
+  private skipWs(): void {
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t.charCodeAt(this.pos);
+      if (c === 32 || c === 9 || c === 10 || c === 13) this.pos++;
+      else break;
+    }
+  }
+
+  private parseValue(): unknown {
+    this.skipWs();
+    const c = this.text[this.pos];
+    if (c === '{') return this.parseObject();
+    if (c === '[') return this.parseArray();
+    if (c === '"') return this.parseString();
+    if (c === '-' || (c !== undefined && c >= '0' && c <= '9')) return this.parseNumber();
+    for (const [word, val] of [['true', true], ['false', false], ['null', null]] as const) {
+      if (this.text.startsWith(word, this.pos)) {
+        this.pos += word.length;
+        return val;
+      }
+    }
+    return this.fail('unexpected token');
+  }
+
+  private parseObject(): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    this.pos++;
+    this.skipWs();
+    if (this.text[this.pos] === '}') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      this.skipWs();
+      if (this.text[this.pos] !== '"') this.fail('expected a string key');
+      const key = this.parseString();
+      this.skipWs();
+      if (this.text[this.pos] !== ':') this.fail('expected ":"');
+      this.pos++;
+      out[key] = this.parseValue();
+      this.skipWs();
+      const c = this.text[this.pos++];
+      if (c === '}') return out;
+      if (c !== ',') this.fail('expected "," or "}"');
+    }
+  }
+
+  private parseArray(): unknown[] {
+    const out: unknown[] = [];
+    this.pos++;
+    this.skipWs();
+    if (this.text[this.pos] === ']') {
+      this.pos++;
+      return out;
+    }
+    for (;;) {
+      out.push(this.parseValue());
+      this.skipWs();
+      const c = this.text[this.pos++];
+      if (c === ']') return out;
+      if (c !== ',') this.fail('expected "," or "]"');
+    }
+  }
+
+  private parseString(): string {
+    const start = this.pos;
+    this.pos++;
+    const t = this.text;
+    while (this.pos < t.length) {
+      const c = t[this.pos];
+      if (c === '\\') this.pos += 2;
+      else if (c === '"') {
+        this.pos++;
+        return JSON.parse(t.slice(start, this.pos)) as string;
+      } else this.pos++;
+    }
+    return this.fail('unterminated string');
+  }
+
+  private parseNumber(): number | bigint {
+    const m = /^-?(?:0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/.exec(this.text.slice(this.pos, this.pos + 400));
+    if (!m) return this.fail('bad number');
+    this.pos += m[0].length;
+    if (m[1] === undefined && m[2] === undefined) {
+      const n = Number(m[0]);
+      if (!Number.isSafeInteger(n)) return BigInt(m[0]);
+      return n;
+    }
+    return Number(m[0]);
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The embedded `memory://` result backend: results in this process, shared
+ * by every app naming the same URL, with expiry and push-based waiting.
+ */
+import { EventEmitter } from 'node:events';
+import { TimeoutError } from '../errors.js';
+import { READY_STATES, type ResultBackend, type ResultMeta, type WaitOptions } from '../result-backend.js';
+
+interface Entry {
+  meta: ResultMeta;
+  expiresAt: number;
+}
+
+class MemoryResultStore {
+  readonly entries = new Map<string, Entry>();
+  readonly events = new EventEmitter();
+  constructor() {
+    this.events.setMaxListeners(0);
+  }
+}
+
+const stores = new Map<string, MemoryResultStore>();
+
+function storeFor(url: string): MemoryResultStore {
+  const key = url.replace(/^memory:\/\//i, '').replace(/\/+$/, '');
+  let s = stores.get(key);
+  if (!s) {
+    s = new MemoryResultStore();
+    stores.set(key, s);
+  }
+  return s;
+}
+
+export interface MemoryResultBackendOptions {
+  /** Seconds a result lives (default 1 day). */
+  resultExpires?: number;
+}
+
+export class MemoryResultBackend implements ResultBackend {
+  readonly backend = 'memory';
+  private readonly store_: MemoryResultStore;
+  private readonly ttlMs: number;
+
+  constructor(
+    readonly url: string,
+    options: MemoryResultBackendOptions = {},
+  ) {
+    this.store_ = storeFor(url);
+    this.ttlMs = (options.resultExpires ?? 86_400) * 1000;
+  }
+
+  async connect(): Promise<void> {}
+  async close(): Promise<void> {}
+
+  async store(taskId: string, meta: ResultMeta): Promise<void> {
+    const current = this.read(taskId);
+    if (current?.status === 'SUCCESS') return;
+    this.store_.entries.set(taskId, { meta: structuredClone(meta), expiresAt: Date.now() + this.ttlMs });
+    this.store_.events.emit(taskId, meta);
+  }
+
+  async get(taskId: string): Promise<ResultMeta | undefined> {
+    const m = this.read(taskId);
+    return m && structuredClone(m);
+  }
+
+  private read(taskId: string): ResultMeta | undefined {
+    const e = this.store_.entries.get(taskId);
+    if (!e) return undefined;
+    if (e.expiresAt <= Date.now()) {
+      this.store_.entries.delete(taskId);
+      return undefined;
+    }
+    return e.meta;
+  }
+
+  wait(taskId: string, options: WaitOptions): Promise<ResultMeta> {
+    const now = this.read(taskId);
+    if (now && READY_STATES.has(now.status)) return Promise.resolve(structuredClone(now));
+    return new Promise<ResultMeta>((resolve, reject) => {
+      const events = this.store_.events;
+      let timer: NodeJS.Timeout | undefined;
+      const done = (): void => {
+        events.off(taskId, onMeta);
+        if (timer) clearTimeout(timer);
+        options.signal?.removeEventListener('abort', onAbort);
+      };
+      const onMeta = (meta: ResultMeta): void => {
+        if (!READY_STATES.has(meta.status)) return;
+        done();
+        resolve(structuredClone(meta));
+      };
+      const onAbort = (): void => {
+        done();
+        reject(options.signal?.reason);
+      };
+      events.on(taskId, onMeta);
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      if (Number.isFinite(options.timeoutMs)) {
+        timer = setTimeout(() => {
+          done();
+          reject(new TimeoutError(`result of ${taskId} not ready after ${options.timeoutMs} ms`));
+        }, options.timeoutMs);
+      }
+    });
+  }
+
+  async forget(taskId: string): Promise<void> {
+    this.store_.entries.delete(taskId);
+  }
+}
+
+export function createMemoryResultBackend(url = 'memory://', options?: MemoryResultBackendOptions): MemoryResultBackend {
+  return new MemoryResultBackend(url, options);
+}

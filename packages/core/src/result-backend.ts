@@ -1,0 +1,57 @@
+/**
+ * The result store contract, and Celery's result meta: what Python's
+ * `AsyncResult` reads and what taskq writes.
+ */
+
+export const TASK_STATES = ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED'] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** States after which a task will not change any more. */
+export const READY_STATES: ReadonlySet<TaskState> = new Set(['SUCCESS', 'FAILURE', 'REVOKED']);
+/** Ready states that are not success. */
+export const EXCEPTION_STATES: ReadonlySet<TaskState> = new Set(['FAILURE', 'REVOKED', 'RETRY']);
+
+/** A failure as Celery stores it, so Python can rebuild the exception. */
+export interface ExceptionInfo {
+  exc_type: string;
+  exc_message: unknown[];
+  exc_module: string | null;
+}
+
+/** Celery's result meta, field for field (snake_case: it is the stored JSON). */
+export interface ResultMeta {
+  status: TaskState;
+  result: unknown;
+  traceback: string | null;
+  children: unknown[];
+  date_done: string | null;
+  task_id: string;
+  parent_id?: string | null;
+  group_id?: string | null;
+  name?: string;
+  args?: unknown[];
+  kwargs?: Record<string, unknown>;
+  worker?: string;
+  retries?: number;
+  queue?: string;
+  [extra: string]: unknown;
+}
+
+export interface WaitOptions {
+  timeoutMs: number;
+  signal?: AbortSignal;
+}
+
+export interface ResultBackend {
+  /** Short backend name: 'memory', 'redis', 'rpc'. */
+  readonly backend: string;
+  connect(): Promise<void>;
+  close(): Promise<void>;
+  /** Store a state. A stored SUCCESS is never overwritten (Celery's rule). */
+  store(taskId: string, meta: ResultMeta): Promise<void>;
+  /** The stored meta, or undefined when nothing is stored (PENDING). */
+  get(taskId: string): Promise<ResultMeta | undefined>;
+  /** Resolve with the meta once the task is in a ready state; throws TimeoutError after `timeoutMs`. */
+  wait(taskId: string, options: WaitOptions): Promise<ResultMeta>;
+  forget(taskId: string): Promise<void>;
+}

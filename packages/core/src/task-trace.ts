@@ -1,0 +1,266 @@
+/**
+ * One execution of a task message: check expiry, build the context, run the
+ * function under its time limits, classify the outcome and store the state
+ * (Celery's `app/trace.py`). Shared by the worker and eager mode; acking and
+ * publishing retries are the caller's job.
+ */
+import type { App } from './app.js';
+import {
+  EncodeError,
+  Ignore,
+  Reject,
+  Retry,
+  SoftTimeLimitExceeded,
+  TaskNotRegisteredError,
+  TaskRevokedError,
+  TimeLimitExceeded,
+} from './errors.js';
+import { serializeError } from './exception-info.js';
+import { stringifyJson } from './json.js';
+import { buildTaskMessage, ORIGIN, type TaskMessage } from './message.js';
+import type { ResultBackend, ResultMeta, TaskState } from './result-backend.js';
+import { backoffCountdown } from './retry-policy.js';
+import { makeContext, type Task, type TaskRequest } from './task.js';
+import { parseIsoDate, toCeleryIso, toNaiveUtcIso } from './time.js';
+
+export interface TraceEnv {
+  /** Node name of the executing worker (`name@host`). */
+  hostname: string;
+  queue?: string;
+  redelivered?: boolean;
+  eager?: boolean;
+  /** Aborted by the caller to stop the task (revoke with terminate, cold shutdown). */
+  signal?: AbortSignal;
+  /** Worker-wide `[hard, soft]` limits in seconds, used when neither message nor task sets one. */
+  timeLimit?: number;
+  softTimeLimit?: number;
+  /** Called once the task starts running (after expiry checks). */
+  onStart?: () => void;
+  /** Where to store states (default: the app's result backend). Eager mode keeps its own. */
+  backend?: ResultBackend;
+}
+
+export type TraceOutcome =
+  | { kind: 'success'; value: unknown; runtimeMs: number }
+  | { kind: 'failure'; error: unknown; runtimeMs: number; excType: string }
+  | { kind: 'retry'; retryMessage: TaskMessage; countdown: number; reason: Retry; runtimeMs: number }
+  | { kind: 'revoked'; reason: 'expired' | 'revoked' }
+  | { kind: 'reject'; requeue: boolean; reason: string }
+  | { kind: 'ignored'; runtimeMs: number };
+
+/** Run one message. Stores SUCCESS/FAILURE/RETRY/REVOKED unless the result is ignored. Never throws for task errors. */
+export async function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+  const h = message.headers;
+  const task = app.tasks.get(h.task);
+  if (!task) {
+    const error = new TaskNotRegisteredError(h.task);
+    await storeState(app, message, env, 'FAILURE', error, undefined);
+    return { kind: 'failure', error, runtimeMs: 0, excType: 'NotRegistered' };
+  }
+  const ignoreResult = h.ignore_result || task.options.ignoreResult === true;
+  if (h.expires) {
+    const expires = parseIsoDate(h.expires);
+    if (expires && expires.getTime() <= Date.now()) {
+      if (!ignoreResult) await storeState(app, message, env, 'REVOKED', new TaskRevokedError('expired'), task);
+      return { kind: 'revoked', reason: 'expired' };
+    }
+  }
+  const [hardLimit, softLimit] = effectiveLimits(message, task, env);
+  const [args, kwargs] = message.body;
+  const request = toRequest(message, env, [hardLimit, softLimit], ignoreResult);
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(env.signal?.reason);
+  env.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const ctx = makeContext(app, request, task.options, controller.signal);
+  const callArgs = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
+
+  if (app.conf.taskTrackStarted && !ignoreResult) await storeState(app, message, env, 'STARTED', undefined, task);
+  env.onStart?.();
+  const started = performance.now();
+  const timers: NodeJS.Timeout[] = [];
+  let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+  try {
+    const running = Promise.resolve().then(() => task.run(ctx, callArgs));
+    const limits: Promise<never>[] = [];
+    if (softLimit !== null) {
+      timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(softLimit)), softLimit * 1000));
+    }
+    if (hardLimit !== null) {
+      limits.push(
+        new Promise<never>((_, reject) => {
+          timers.push(
+            setTimeout(() => {
+              const error = new TimeLimitExceeded(hardLimit);
+              controller.abort(error);
+              reject(error);
+            }, hardLimit * 1000),
+          );
+        }),
+      );
+      // The function's own promise may settle after the limit; its outcome is dropped.
+      running.catch(() => {});
+    }
+    const value = await (limits.length > 0 ? Promise.race([running, ...limits]) : running);
+    outcome = { ok: true, value };
+  } catch (error) {
+    outcome = { ok: false, error: softLimitReason(controller.signal, error) };
+  } finally {
+    for (const t of timers) clearTimeout(t);
+    env.signal?.removeEventListener('abort', onOuterAbort);
+  }
+  const runtimeMs = performance.now() - started;
+
+  if (outcome.ok) {
+    if (!ignoreResult) {
+      try {
+        stringifyJson(outcome.value, 'the return value');
+      } catch (error) {
+        if (!(error instanceof EncodeError)) throw error;
+        await storeState(app, message, env, 'FAILURE', error, task);
+        return { kind: 'failure', error, runtimeMs, excType: error.name };
+      }
+      await storeState(app, message, env, 'SUCCESS', outcome.value, task);
+    }
+    return { kind: 'success', value: outcome.value, runtimeMs };
+  }
+  let error = outcome.error;
+  if (error instanceof Ignore) return { kind: 'ignored', runtimeMs };
+  if (error instanceof Reject) return { kind: 'reject', requeue: error.requeue, reason: error.message };
+  if (!(error instanceof Retry)) {
+    const auto = autoRetry(task, request, error);
+    if (auto instanceof Retry) error = auto;
+    else error = auto;
+  }
+  if (error instanceof Retry) {
+    const countdown = error.eta ? Math.max(0, (error.eta.getTime() - Date.now()) / 1000) : (error.countdown ?? task.options.defaultRetryDelay);
+    const retryMessage = buildRetryMessage(message, countdown, env);
+    if (!ignoreResult) await storeState(app, message, env, 'RETRY', error, task);
+    return { kind: 'retry', retryMessage, countdown, reason: error, runtimeMs };
+  }
+  await storeState(app, message, env, 'FAILURE', error, task);
+  return { kind: 'failure', error, runtimeMs, excType: serializeError(error).exception.exc_type };
+}
+
+/** A failure after the soft limit fired is reported as SoftTimeLimitExceeded (the task was told to stop). */
+function softLimitReason(signal: AbortSignal, error: unknown): unknown {
+  if (!signal.aborted || !(signal.reason instanceof SoftTimeLimitExceeded)) return error;
+  if (error instanceof Retry || error instanceof TimeLimitExceeded) return error;
+  return signal.reason;
+}
+
+/** `autoretryFor`: decide whether an error retries the task; returns a Retry, or the error to fail with. */
+function autoRetry(task: Task, request: TaskRequest, error: unknown): unknown {
+  const { autoretryFor, maxRetries, retryBackoff, defaultRetryDelay } = task.options;
+  if (!autoretryFor.some((cls) => error instanceof cls)) return error;
+  if (request.retries >= maxRetries) return error;
+  const countdown = retryBackoff === false ? defaultRetryDelay : backoffCountdown(request.retries, task.options);
+  return new Retry({ countdown, exc: error, message: `Retry in ${countdown}s: ${(error as Error).message}` });
+}
+
+function effectiveLimits(message: TaskMessage, task: Task, env: TraceEnv): [number | null, number | null] {
+  const [mh, ms] = message.headers.timelimit;
+  return [mh ?? task.options.timeLimit ?? env.timeLimit ?? null, ms ?? task.options.softTimeLimit ?? env.softTimeLimit ?? null];
+}
+
+function toRequest(message: TaskMessage, env: TraceEnv, timeLimit: [number | null, number | null], ignoreResult: boolean): TaskRequest {
+  const h = message.headers;
+  return {
+    id: h.id,
+    task: h.task,
+    args: message.body[0],
+    kwargs: message.body[1],
+    retries: h.retries,
+    eta: h.eta,
+    expires: h.expires,
+    hostname: env.hostname,
+    rootId: h.root_id,
+    parentId: h.parent_id,
+    groupId: h.group,
+    groupIndex: h.group_index,
+    origin: h.origin,
+    replyTo: message.properties.reply_to,
+    correlationId: message.properties.correlation_id,
+    queue: env.queue,
+    redelivered: env.redelivered ?? false,
+    timeLimit,
+    isEager: env.eager ?? false,
+    ignoreResult,
+  };
+}
+
+/** Celery's retry: a new message with the same id, retries + 1, an eta, parent_id = the task itself. */
+function buildRetryMessage(message: TaskMessage, countdown: number, env: TraceEnv): TaskMessage {
+  const h = message.headers;
+  const [args, kwargs, embed] = message.body;
+  const eta = new Date(Date.now() + countdown * 1000);
+  const next = buildTaskMessage({
+    headers: h,
+    task: h.task,
+    id: h.id,
+    args,
+    kwargs,
+    embed,
+    eta: toCeleryIso(eta),
+    expires: h.expires,
+    retries: h.retries + 1,
+    timelimit: h.timelimit,
+    rootId: h.root_id,
+    parentId: h.id,
+    group: h.group,
+    groupIndex: h.group_index,
+    shadow: h.shadow,
+    ignoreResult: h.ignore_result,
+    replyTo: message.properties.reply_to,
+    origin: env.eager ? h.origin : ORIGIN,
+    priority: message.properties.priority,
+  });
+  next.properties.correlation_id = message.properties.correlation_id;
+  next.properties.replaced_task_nesting = 0;
+  next.properties.origin = h.origin;
+  return next;
+}
+
+async function storeState(
+  app: App,
+  message: TaskMessage,
+  env: TraceEnv,
+  status: TaskState,
+  value: unknown,
+  task: Task | undefined,
+): Promise<void> {
+  const h = message.headers;
+  let result: unknown = value;
+  let traceback: string | null = null;
+  if (status === 'FAILURE' || status === 'REVOKED' || status === 'RETRY') {
+    const failure = serializeError(value);
+    result = status === 'RETRY' ? null : failure.exception;
+    traceback = status === 'REVOKED' ? null : failure.traceback;
+  }
+  if (status === 'STARTED') result = { pid: process.pid, hostname: env.hostname };
+  const meta: ResultMeta = {
+    status,
+    result: result ?? null,
+    traceback,
+    children: status === 'RETRY' ? [[[h.id, null], null]] : [],
+    date_done: status === 'SUCCESS' || status === 'FAILURE' || status === 'REVOKED' ? toNaiveUtcIso(new Date()) : null,
+  } as ResultMeta;
+  if (h.group) meta.group_id = h.group;
+  if (h.parent_id) meta.parent_id = h.parent_id;
+  if (app.conf.resultExtended) {
+    meta.name = task ? h.task : (null as unknown as string);
+    meta.args = task ? message.body[0] : (null as unknown as unknown[]);
+    meta.kwargs = task ? message.body[1] : (null as unknown as Record<string, unknown>);
+    meta.worker = task ? env.hostname : (null as unknown as string);
+    meta.retries = task ? h.retries : (null as unknown as number);
+    meta.queue = task ? (env.queue ?? null)! : (null as unknown as string);
+  }
+  meta.task_id = h.id;
+  try {
+    const backend = env.backend ?? (await app.getBackend());
+    await backend.store(h.id, meta);
+  } catch (error) {
+    app.log.error({ err: error, taskId: h.id, taskName: h.task, state: status }, 'could not store task state');
+    throw error;
+  }
+}
+

@@ -160,7 +160,7 @@ export class Retry extends Error {
   readonly exc: unknown;
   override readonly name = 'Retry';
   constructor(init: { message?: string; countdown?: number; eta?: Date; exc?: unknown } = {}) {
-    super(init.message ?? 'Retry in ' + (init.countdown !== undefined ? `${init.countdown}s` : 'default delay'));
+    super(init.message ?? `Retry in ${init.countdown !== undefined ? `${init.countdown}s` : 'default delay'}`);
     this.countdown = init.countdown;
     this.eta = init.eta;
     this.exc = init.exc;

@@ -6,6 +6,10 @@
 const MAX_REPR = 1024;
 
 export function pythonRepr(value: unknown): string {
+  return repr(value, new Set());
+}
+
+function repr(value: unknown, seen: Set<object>): string {
   if (value === null || value === undefined) return 'None';
   switch (typeof value) {
     case 'boolean':
@@ -17,13 +21,25 @@ export function pythonRepr(value: unknown): string {
       return value.toString();
     case 'string':
       return stringRepr(value);
+    case 'function':
+    case 'symbol':
+      // Never sent (the encoder refuses them), but repr must not throw while a message is built.
+      return `<${typeof value}>`;
     default:
       break;
   }
-  if (Array.isArray(value)) return `[${value.map(pythonRepr).join(', ')}]`;
   if (value instanceof Date) return stringRepr(value.toISOString());
-  const entries = Object.entries(value as Record<string, unknown>);
-  return `{${entries.map(([k, v]) => `${stringRepr(k)}: ${pythonRepr(v)}`).join(', ')}}`;
+  const obj = value as object;
+  // Python shows a container that contains itself as [...] / {...}; recursing would overflow the stack.
+  if (seen.has(obj)) return Array.isArray(obj) ? '[...]' : '{...}';
+  seen.add(obj);
+  try {
+    if (Array.isArray(obj)) return `[${obj.map((v) => repr(v, seen)).join(', ')}]`;
+    const entries = Object.entries(obj as Record<string, unknown>);
+    return `{${entries.map(([k, v]) => `${stringRepr(k)}: ${repr(v, seen)}`).join(', ')}}`;
+  } finally {
+    seen.delete(obj);
+  }
 }
 
 /** repr of a tuple of positional arguments: `(2, 3)`, `(1,)`, `()`. */
@@ -40,6 +56,9 @@ function truncate(text: string): string {
   return text.length > MAX_REPR ? `${text.slice(0, MAX_REPR - 3)}...` : text;
 }
 
+/** Characters Python's `str.isprintable()` rejects (other than space), which `repr()` escapes. */
+const NON_PRINTABLE = /[\p{Cc}\p{Cf}\p{Cs}\p{Co}\p{Cn}\p{Zl}\p{Zp}\p{Zs}]/u;
+
 function stringRepr(s: string): string {
   const quote = s.includes("'") && !s.includes('"') ? '"' : "'";
   let out = quote;
@@ -50,8 +69,14 @@ function stringRepr(s: string): string {
     else if (ch === '\n') out += '\\n';
     else if (ch === '\r') out += '\\r';
     else if (ch === '\t') out += '\\t';
-    else if (code < 0x20 || code === 0x7f) out += `\\x${code.toString(16).padStart(2, '0')}`;
+    else if (ch !== ' ' && NON_PRINTABLE.test(ch)) out += escapeCodePoint(code);
     else out += ch;
   }
   return out + quote;
+}
+
+function escapeCodePoint(code: number): string {
+  if (code < 0x100) return `\\x${code.toString(16).padStart(2, '0')}`;
+  if (code < 0x10000) return `\\u${code.toString(16).padStart(4, '0')}`;
+  return `\\U${code.toString(16).padStart(8, '0')}`;
 }

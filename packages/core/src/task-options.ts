@@ -3,7 +3,7 @@ import { InvalidTaskOptionsError } from './errors.js';
 import type { RetryPolicy } from './retry-policy.js';
 import { parseIsoDate } from './time.js';
 
-// biome-ignore lint/suspicious/noExplicitAny: error classes have arbitrary constructor signatures
+// Error classes have arbitrary constructor signatures, hence `any[]`.
 export type ErrorClass = abstract new (...args: any[]) => Error;
 
 /** Options given when a task is defined; each maps to the Celery task attribute of the same meaning. */

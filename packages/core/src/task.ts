@@ -95,13 +95,12 @@ export function createTask<A extends unknown[], R>(
   const run = (ctx: TaskContext, args: unknown[]): R =>
     options.bind ? (fn as (...a: unknown[]) => R)(ctx, ...args) : (fn as (...a: unknown[]) => R)(...args);
   const direct = (...args: A): R => run(directContext(app, name, args, options), args);
+  // Rest parameters, not `arguments`: an arrow function's `arguments` would be createTask's own.
   const applyAsync = (
     args: A = [] as unknown as A,
-    kwargsOrOptions?: Record<string, unknown> | ApplyOptions,
-    maybeOptions?: ApplyOptions,
+    ...rest: [options?: ApplyOptions] | [kwargs: Record<string, unknown>, options?: ApplyOptions]
   ): Promise<AsyncResult<Awaited<R>>> => {
-    const [kwargs, callOptions] =
-      maybeOptions !== undefined || arguments.length >= 3 ? [kwargsOrOptions ?? {}, maybeOptions ?? {}] : [{}, kwargsOrOptions ?? {}];
+    const [kwargs, callOptions] = rest.length >= 2 ? [rest[0] ?? {}, rest[1] ?? {}] : [{}, rest[0] ?? {}];
     if (!Array.isArray(args)) throw new InvalidTaskOptionsError(`applyAsync(args): args must be an array, got ${typeof args}`);
     return app.sendTask(name, args, kwargs as Record<string, unknown>, callOptions as ApplyOptions) as Promise<AsyncResult<Awaited<R>>>;
   };

@@ -23,6 +23,10 @@ export function parseIsoDate(text: string): Date | undefined {
   if (!m) return undefined;
   const [, y, mo, d, h, mi, s, frac, tz] = m;
   const ms = frac ? Number(frac.padEnd(3, '0').slice(0, 3)) : 0;
+  // Date.UTC rolls 2026-13-45 over into 2027; Celery's parser refuses it, so do we.
+  if (!inRange(Number(mo), 1, 12) || !inRange(Number(d), 1, 31) || !inRange(Number(h), 0, 23) || !inRange(Number(mi), 0, 59) || !inRange(Number(s ?? 0), 0, 59)) {
+    return undefined;
+  }
   let time = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h), Number(mi), Number(s ?? 0), ms);
   if (tz && tz !== 'Z') {
     const sign = tz[0] === '-' ? -1 : 1;
@@ -30,5 +34,12 @@ export function parseIsoDate(text: string): Date | undefined {
     time -= sign * (Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2, 4))) * 60_000;
   }
   const date = new Date(time);
-  return Number.isNaN(date.getTime()) ? undefined : date;
+  if (Number.isNaN(date.getTime())) return undefined;
+  // Day 31 of a 30-day month would also roll over: check the day survived.
+  const local = new Date(Date.UTC(Number(y), Number(mo) - 1, Number(d)));
+  return local.getUTCDate() === Number(d) ? date : undefined;
+}
+
+function inRange(n: number, min: number, max: number): boolean {
+  return n >= min && n <= max;
 }

@@ -1,0 +1,319 @@
+/**
+ * What happens to each delivery, from receipt to ack: log it, hold it if it
+ * has an eta, hand it to the pool, act on the outcome (republish a retry,
+ * ack, reject), and on shutdown give back to the broker whatever was not
+ * started. Celery's `worker/consumer` + `worker/request.py`, minus the pool.
+ */
+import {
+  type App,
+  type Consumer,
+  DEFAULT_PUBLISH_RETRY_POLICY,
+  type Delivery,
+  type InvalidMessage,
+  type Logger,
+  parseIsoDate,
+  type ResultBackend,
+  type TraceEnv,
+  type TraceOutcome,
+  traceTask,
+} from '@taskq/core';
+import { EtaScheduler } from './eta-scheduler.js';
+import type { Pool, PoolResult } from './pools/pool.js';
+import type { ResolvedWorkerOptions } from './worker-options.js';
+
+/** One delivery the worker holds, from receipt until it is settled and done. */
+interface Tracked {
+  readonly delivery: Delivery;
+  readonly log: Logger;
+  readonly acksLate: boolean;
+  readonly controller: AbortController;
+  /** ack() or reject() was called: the broker no longer expects anything from us. */
+  settled: boolean;
+  /** Given back to the broker while it still ran (cold shutdown): its outcome must not be acted on or stored. */
+  requeued: boolean;
+  /** The worker stopped caring (cold shutdown): nothing is done with its outcome. */
+  abandoned: boolean;
+}
+
+export class ConsumerLoop {
+  private consumer: Consumer | undefined;
+  private readonly tracked = new Set<Tracked>();
+  /** Handling of every delivery handed to the pool (or run directly), until its outcome was acted on. */
+  private readonly running = new Set<Promise<void>>();
+  private readonly eta: EtaScheduler<Tracked>;
+  private accepting = true;
+  readonly processed: Record<string, number> = {};
+
+  constructor(
+    private readonly app: App,
+    private readonly options: ResolvedWorkerOptions,
+    private readonly pool: Pool,
+    private readonly backend: ResultBackend,
+    private readonly log: Logger,
+  ) {
+    this.eta = new EtaScheduler((t) => {
+      this.adjustPrefetch();
+      this.execute(t);
+    });
+  }
+
+  /** The consumer whose prefetch is raised while eta tasks are held. */
+  attach(consumer: Consumer): void {
+    this.consumer = consumer;
+  }
+
+  /** Tasks held until their eta. */
+  get scheduled(): number {
+    return this.eta.size;
+  }
+
+  /** Whether anything handed to the pool has not finished yet. */
+  get busy(): boolean {
+    return this.running.size > 0;
+  }
+
+  /** The consumer's delivery callback. */
+  onDelivery(delivery: Delivery): void {
+    const h = delivery.message.headers;
+    const task = this.app.tasks.get(h.task);
+    const t: Tracked = {
+      delivery,
+      log: this.log.child({ taskId: h.id, taskName: h.task }),
+      acksLate: task?.options.acksLate ?? this.app.conf.taskAcksLate,
+      controller: new AbortController(),
+      settled: false,
+      requeued: false,
+      abandoned: false,
+    };
+    if (!this.accepting) {
+      // Arrived while the consumer was stopping: it was never ours to run.
+      void this.reject(t, true);
+      return;
+    }
+    this.tracked.add(t);
+    const dueAt = h.eta ? parseIsoDate(h.eta)?.getTime() : undefined;
+    const held = dueAt !== undefined && dueAt > Date.now();
+    t.log.info({ queue: delivery.queue, retries: h.retries, eta: held ? h.eta : undefined, redelivered: delivery.redelivered || undefined }, `Task ${h.task}[${h.id}] received`);
+    if (!task) {
+      this.track(t, this.failUnregistered(t));
+      return;
+    }
+    if (held) {
+      this.eta.hold(t, dueAt);
+      this.adjustPrefetch();
+      return;
+    }
+    this.execute(t);
+  }
+
+  /** The consumer's callback for malformed messages (already dead-lettered by the transport). */
+  onInvalid(invalid: InvalidMessage): void {
+    this.log.error(
+      { err: invalid.error, queue: invalid.queue, deadLetteredTo: invalid.deadLetteredTo, preview: invalid.preview },
+      `Received an invalid message on ${invalid.queue} and moved it to ${invalid.deadLetteredTo}: ${invalid.error.message}`,
+    );
+  }
+
+  /** Stop taking deliveries and hand back what has not started: eta tasks and tasks waiting for a slot. */
+  async returnReserved(): Promise<number> {
+    this.accepting = false;
+    const held = this.eta.drain();
+    const waiting = this.pool.cancelWaiting();
+    // The cancelled pool jobs are requeued by their own handling (see finish).
+    await Promise.all(held.map((t) => this.reject(t, true).finally(() => this.tracked.delete(t))));
+    this.adjustPrefetch();
+    return held.length + waiting;
+  }
+
+  /** Wait until every started task is done; false when `timeoutMs` passed or `cancel` fired first. */
+  async waitIdle(timeoutMs: number, cancel: AbortSignal): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.running.size > 0) {
+      const left = deadline - Date.now();
+      if (left <= 0 || cancel.aborted) return false;
+      let timer: NodeJS.Timeout | undefined;
+      let onCancel: (() => void) | undefined;
+      await Promise.race([
+        Promise.allSettled([...this.running]),
+        new Promise<void>((resolve) => {
+          timer = setTimeout(resolve, left);
+          onCancel = resolve;
+          cancel.addEventListener('abort', onCancel, { once: true });
+        }),
+      ]);
+      clearTimeout(timer);
+      if (onCancel) cancel.removeEventListener('abort', onCancel);
+    }
+    return true;
+  }
+
+  /**
+   * Cold stop of what still runs: abort each task's signal, give every
+   * unacknowledged message back to the broker, and ignore what the tasks do
+   * afterwards. Returns how many messages were requeued.
+   */
+  async abortRunning(reason: Error): Promise<number> {
+    const requeues: Promise<void>[] = [];
+    for (const t of this.tracked) {
+      t.abandoned = true;
+      if (!t.settled) {
+        t.requeued = true;
+        requeues.push(this.reject(t, true));
+      }
+      t.controller.abort(reason);
+    }
+    this.tracked.clear();
+    this.running.clear();
+    await Promise.all(requeues);
+    return requeues.length;
+  }
+
+  /** Hand a due task to the pool. */
+  private execute(t: Tracked): void {
+    const env: TraceEnv = {
+      hostname: this.options.hostname,
+      queue: t.delivery.queue,
+      redelivered: t.delivery.redelivered,
+      signal: t.controller.signal,
+      backend: this.guardedBackend(t),
+    };
+    if (this.options.timeLimit !== undefined) env.timeLimit = this.options.timeLimit;
+    if (this.options.softTimeLimit !== undefined) env.softTimeLimit = this.options.softTimeLimit;
+    const handling = this.pool
+      .apply({
+        message: t.delivery.message,
+        env,
+        // Celery's early ack: when the pool accepts the task, before it runs.
+        onStart: () => (t.acksLate ? undefined : this.ack(t)),
+      })
+      .then((result) => this.finish(t, result));
+    this.track(t, handling);
+  }
+
+  private track(t: Tracked, handling: Promise<void>): void {
+    const p = handling
+      .catch((error: unknown) => {
+        t.log.error({ err: error }, `Internal error while handling task ${t.delivery.message.headers.task}[${t.delivery.message.headers.id}]; message dead-lettered`);
+        return this.reject(t, false);
+      })
+      .finally(() => {
+        this.running.delete(p);
+        this.tracked.delete(t);
+      });
+    this.running.add(p);
+  }
+
+  /** Act on a pool result: count it, log it, republish a retry, settle the message. */
+  private async finish(t: Tracked, result: PoolResult): Promise<void> {
+    if (t.abandoned) return;
+    if (!result.started) {
+      await this.reject(t, true);
+      return;
+    }
+    const { outcome } = result;
+    const { task: name, id } = t.delivery.message.headers;
+    this.processed[name] = (this.processed[name] ?? 0) + 1;
+    this.logOutcome(t, outcome);
+    if (outcome.kind === 'retry') {
+      try {
+        await this.app.publish(outcome.retryMessage, { queue: t.delivery.queue }, DEFAULT_PUBLISH_RETRY_POLICY);
+      } catch (error) {
+        // Not acked yet (late ack): requeue so the task is not lost. Early-acked: nothing left to do but say so.
+        t.log.error({ err: error, lost: t.settled }, `Could not republish the retry of ${name}[${id}]${t.settled ? '; the retry is lost' : '; the original message is requeued'}`);
+        await this.reject(t, true);
+        return;
+      }
+    }
+    if (outcome.kind === 'reject') {
+      await this.reject(t, outcome.requeue);
+      return;
+    }
+    await this.ack(t);
+  }
+
+  /** A task name this app does not know: store FAILURE NotRegistered, ack, keep going (Celery does the same). */
+  private async failUnregistered(t: Tracked): Promise<void> {
+    const { task: name, id } = t.delivery.message.headers;
+    t.log.error(
+      { queue: t.delivery.queue, registered: this.app.tasks.names() },
+      `Received unregistered task of type ${JSON.stringify(name)} [${id}]: the message is acked and the task marked FAILURE (NotRegistered). Register it with app.task(${JSON.stringify(name)}, fn) in the app the worker loads.`,
+    );
+    await traceTask(this.app, t.delivery.message, { hostname: this.options.hostname, queue: t.delivery.queue, backend: this.backend });
+    await this.ack(t);
+  }
+
+  private logOutcome(t: Tracked, outcome: TraceOutcome): void {
+    const { task: name, id } = t.delivery.message.headers;
+    const label = `${name}[${id}]`;
+    switch (outcome.kind) {
+      case 'success': {
+        const runtime = outcome.runtimeMs / 1000;
+        t.log.info({ runtime }, `Task ${label} succeeded in ${runtime.toFixed(4)}s`);
+        return;
+      }
+      case 'failure': {
+        const runtime = outcome.runtimeMs / 1000;
+        t.log.error({ err: outcome.error, excType: outcome.excType, runtime }, `Task ${label} failed in ${runtime.toFixed(4)}s: ${outcome.excType}: ${errorMessage(outcome.error)}`);
+        return;
+      }
+      case 'retry':
+        t.log.info({ countdown: outcome.countdown, retries: outcome.retryMessage.headers.retries, eta: outcome.retryMessage.headers.eta }, `Task ${label} retry: ${outcome.reason.message}`);
+        return;
+      case 'revoked':
+        t.log.info({ reason: outcome.reason }, `Task ${label} ${outcome.reason === 'expired' ? 'expired' : 'revoked'}: discarded and marked REVOKED`);
+        return;
+      case 'reject':
+        t.log.warn({ requeue: outcome.requeue, reason: outcome.reason }, `Task ${label} rejected${outcome.requeue ? ' and requeued' : ''}: ${outcome.reason}`);
+        return;
+      case 'ignored':
+        t.log.info({ runtime: outcome.runtimeMs / 1000 }, `Task ${label} ignored`);
+        return;
+    }
+  }
+
+  private async ack(t: Tracked): Promise<void> {
+    if (t.settled) return;
+    t.settled = true;
+    try {
+      await t.delivery.ack();
+    } catch (error) {
+      t.log.error({ err: error }, 'Could not ack the message; the broker may deliver it again');
+    }
+  }
+
+  private async reject(t: Tracked, requeue: boolean): Promise<void> {
+    if (t.settled) return;
+    t.settled = true;
+    try {
+      await t.delivery.reject(requeue);
+    } catch (error) {
+      t.log.error({ err: error, requeue }, 'Could not reject the message; the broker will deliver it again once the connection is gone');
+    }
+  }
+
+  /** Celery raises the prefetch by one per held eta task so they do not starve the worker of new messages. */
+  private adjustPrefetch(): void {
+    if (!this.consumer || this.options.prefetch === 0) return;
+    this.consumer.setPrefetch(this.options.prefetch + this.eta.size);
+  }
+
+  /** The result backend as this task sees it: writes stop once its message went back to the queue. */
+  private guardedBackend(t: Tracked): ResultBackend {
+    const backend = this.backend;
+    return {
+      backend: backend.backend,
+      connect: () => backend.connect(),
+      close: () => backend.close(),
+      store: async (id, meta) => {
+        if (!t.requeued) await backend.store(id, meta);
+      },
+      get: (id) => backend.get(id),
+      wait: (id, options) => backend.wait(id, options),
+      forget: (id) => backend.forget(id),
+    };
+  }
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}

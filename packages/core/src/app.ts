@@ -4,11 +4,11 @@ import { AsyncResult } from './async-result.js';
 import type { Broker, PublishRoute } from './broker.js';
 import { type AppConfig, type AppConfigInput, type Env, redactUrl, resolveConfig } from './config.js';
 import type { TaskContract } from './contract.js';
-import { ConfigError, TaskAlreadyRegisteredError, isTaskqError } from './errors.js';
+import { ConfigError, EncodeError, InvalidTaskOptionsError, isTaskqError, TaskAlreadyRegisteredError } from './errors.js';
 import { errorFromMeta } from './exception-info.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildTaskMessage, type TaskMessage } from './message.js';
-import { encodeTaskBody } from './message-codec.js';
+import { stringifyJson } from './json.js';
 import { MemoryResultBackend } from './memory/memory-result-backend.js';
 import type { ResultBackend } from './result-backend.js';
 import { DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay, type RetryPolicy } from './retry-policy.js';
@@ -113,9 +113,21 @@ export class App {
    */
   async sendTask(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<unknown>> {
     validateApplyOptions(options);
+    if (!Array.isArray(args)) throw new InvalidTaskOptionsError(`cannot send ${name}: args must be an array, got ${typeof args}`);
+    if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) {
+      throw new InvalidTaskOptionsError(`cannot send ${name}: kwargs must be a plain object, got ${Array.isArray(kwargs) ? 'an array' : typeof kwargs}`);
+    }
+    // Check the data before building anything, so the error names the argument and nothing is sent.
+    try {
+      stringifyJson(args, 'args');
+      stringifyJson(kwargs, 'kwargs');
+      if (options.headers !== undefined) stringifyJson(options.headers, 'headers');
+    } catch (error) {
+      if (!(error instanceof EncodeError)) throw error;
+      throw new EncodeError(`cannot send ${name}: ${error.message}. Nothing was sent.`, { cause: error });
+    }
     const task = this.tasks.get(name);
     const message = this.buildMessage(name, args, kwargs, options, task?.options);
-    encodeTaskBody(message.body);
     if (this.conf.taskAlwaysEager) return this.applyEager(message);
     const queue = options.queue ?? task?.options.queue ?? this.conf.defaultQueue;
     const route: PublishRoute = { queue };
@@ -195,6 +207,8 @@ export class App {
         continue;
       }
       if (this.conf.taskEagerPropagates && outcome.kind === 'failure') {
+        // As Celery: the task's own exception, so tests can match its class; a thrown non-Error is wrapped.
+        if (outcome.error instanceof Error) throw outcome.error;
         const meta = await backend.get(message.headers.id);
         throw meta ? errorFromMeta(meta) : outcome.error;
       }

@@ -30,6 +30,7 @@ export class AsyncResult<T = unknown> {
   /** Wait for the task and return its value; rethrows the task's failure (type name, message, remote traceback). */
   async get(options: GetOptions = {}): Promise<T> {
     const backend = await this.source.getBackend();
+    options.signal?.throwIfAborted();
     const timeoutMs = options.timeout ?? Number.POSITIVE_INFINITY;
     let meta: ResultMeta;
     try {

@@ -97,7 +97,11 @@ export function resolveConfig(input: AppConfigInput, env: Env): AppConfig {
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(config.resultBackend)) {
     throw new ConfigError(`result backend ${JSON.stringify(redactUrl(config.resultBackend))} has no scheme; use e.g. memory://, redis://localhost:6379/0 or rpc://`);
   }
-  if (!(config.prefetchMultiplier >= 0)) throw new ConfigError('prefetchMultiplier must be >= 0');
+  if (!(config.prefetchMultiplier >= 0)) throw new ConfigError(`prefetchMultiplier must be >= 0, got ${config.prefetchMultiplier}`);
+  if (!(config.resultExpires >= 0)) throw new ConfigError(`resultExpires must be >= 0 seconds, got ${config.resultExpires}`);
+  if (!(config.brokerConnectionTimeout >= 0)) {
+    throw new ConfigError(`brokerConnectionTimeout must be >= 0 milliseconds, got ${config.brokerConnectionTimeout}`);
+  }
   return config;
 }
 

@@ -96,7 +96,7 @@ export function createTask<A extends unknown[], R>(
     options.bind ? (fn as (...a: unknown[]) => R)(ctx, ...args) : (fn as (...a: unknown[]) => R)(...args);
   const direct = (...args: A): R => run(directContext(app, name, args, options), args);
   // Rest parameters, not `arguments`: an arrow function's `arguments` would be createTask's own.
-  const applyAsync = (
+  const applyAsync = async (
     args: A = [] as unknown as A,
     ...rest: [options?: ApplyOptions] | [kwargs: Record<string, unknown>, options?: ApplyOptions]
   ): Promise<AsyncResult<Awaited<R>>> => {

@@ -77,6 +77,8 @@ export class MemoryResultBackend implements ResultBackend {
   wait(taskId: string, options: WaitOptions): Promise<ResultMeta> {
     const now = this.read(taskId);
     if (now && READY_STATES.has(now.status)) return Promise.resolve(structuredClone(now));
+    // An abort before we listen would never fire again.
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     return new Promise<ResultMeta>((resolve, reject) => {
       const events = this.store_.events;
       let timer: NodeJS.Timeout | undefined;

@@ -225,6 +225,9 @@ export class ConsumerLoop {
       }
     }
     if (outcome.kind === 'reject') {
+      if (t.settled) {
+        t.log.warn(`Task ${name}[${id}] was acknowledged before it ran (early ack), so Reject cannot hand it back; give the task acksLate: true to use Reject`);
+      }
       await this.reject(t, outcome.requeue);
       return;
     }

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { AsyncResult } from './async-result.js';
 import type { Broker, PublishRoute } from './broker.js';
 import { type AppConfig, type AppConfigInput, type Env, redactUrl, resolveConfig } from './config.js';
-import type { TaskContract } from './contract.js';
+import type { ContractArgs, ContractResult, TaskContract } from './contract.js';
 import { ConfigError, EncodeError, InvalidTaskOptionsError, isTaskqError, TaskAlreadyRegisteredError } from './errors.js';
 import { errorFromMeta } from './exception-info.js';
 import { createLogger, type Logger } from './logger.js';
@@ -78,21 +78,30 @@ export class App {
   }
 
   /** Register the implementation of a contract; the function must match the contract's types. */
-  implement<A extends unknown[], R>(contract: TaskContract<A, R>, fn: BoundTaskFn<A, R | Promise<R>>, options: TaskOptions & BindOption): Task<A, R | Promise<R>>;
-  implement<A extends unknown[], R>(contract: TaskContract<A, R>, fn: TaskFn<A, R | Promise<R>>, options?: TaskOptions): Task<A, R | Promise<R>>;
+  // The contract alone fixes the types (C is inferred from it first); the function is checked against them.
+  implement<C extends TaskContract<any[], any>>(
+    contract: C,
+    fn: BoundTaskFn<ContractArgs<C>, ContractResult<C> | Promise<ContractResult<C>>>,
+    options: TaskOptions & BindOption,
+  ): Task<ContractArgs<C>, ContractResult<C> | Promise<ContractResult<C>>>;
+  implement<C extends TaskContract<any[], any>>(
+    contract: C,
+    fn: TaskFn<ContractArgs<C>, ContractResult<C> | Promise<ContractResult<C>>>,
+    options?: TaskOptions,
+  ): Task<ContractArgs<C>, ContractResult<C> | Promise<ContractResult<C>>>;
   implement(contract: TaskContract, fn: (...args: never[]) => unknown, options: TaskOptions = {}): Task {
     return this.task(contract.name, fn as TaskFn<unknown[], unknown>, { ...contract.options, ...options } as TaskOptions);
   }
 
   /** Send a task by contract (or task object) with full types, without needing its implementation. */
-  send<A extends unknown[], R>(contract: TaskContract<A, R> | Task<A, R>, ...args: A): Promise<AsyncResult<Awaited<R>>> {
+  send<A extends unknown[], R>(contract: TaskContract<A, R> | Task<A, R>, ...args: NoInfer<A>): Promise<AsyncResult<Awaited<R>>> {
     return this.sendWith(contract, args);
   }
 
   /** Send a task by contract with call options. */
   sendWith<A extends unknown[], R>(
     contract: TaskContract<A, R> | Task<A, R>,
-    args: A,
+    args: NoInfer<A>,
     options: ApplyOptions = {},
     kwargs: Record<string, unknown> = {},
   ): Promise<AsyncResult<Awaited<R>>> {

@@ -12,11 +12,10 @@ describe('parseJson', () => {
   });
 
   it('keeps safe integers and floats as numbers, even next to a big integer', () => {
-    expect(parseJson('{"big": 12345678901234567890, "n": 42, "f": 0.1234567890123456789, "e": 1e400, "neg": -2.5e-3}')).toEqual({
+    expect(parseJson('{"big": 12345678901234567890, "n": 42, "f": 0.1234567890123456789, "neg": -2.5e-3}')).toEqual({
       big: 12345678901234567890n,
       n: 42,
-      f: 0.1234567890123456789,
-      e: Number.POSITIVE_INFINITY,
+      f: 0.12345678901234568,
       neg: -0.0025,
     });
   });

@@ -125,7 +125,7 @@ describe('bad calls are refused before anything is sent', () => {
 
   it('rejects a non-serialisable keyword argument with EncodeError naming it', async () => {
     const app = createTestApp();
-    const t = app.task('t', (_x: number, _opts: { when: unknown }) => 1);
+    const t = app.task('t', (_x: number, _opts?: { when: unknown }) => 1);
     await expect(t.applyAsync([1], { when: Symbol('now') } as never, {})).rejects.toThrow(/kwargs\.when is a symbol/);
     expect(await (await app.getBroker()).queueSize('celery')).toBe(0);
   });

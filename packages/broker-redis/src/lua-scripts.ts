@@ -1,0 +1,175 @@
+/**
+ * The transport's Lua scripts. Each one is a single atomic step on the
+ * server, which is what makes delivery crash-safe: a message is never in
+ * neither place (lost) nor, through our own doing, in both.
+ * Registered with ioredis `defineCommand` (EVALSHA, falling back to EVAL).
+ * Header of each script: KEYS and ARGV, one per line.
+ */
+
+/**
+ * Publish: record kombu's binding, push the envelope, wake idle taskq consumers.
+ * KEYS[1] band list of the queue   KEYS[2] _kombu.binding.<queue>
+ * ARGV[1] envelope   ARGV[2] binding member   ARGV[3] wake channel
+ */
+export const PUBLISH_LUA = `
+redis.call('SADD', KEYS[2], ARGV[2])
+local n = redis.call('LPUSH', KEYS[1], ARGV[1])
+redis.call('PUBLISH', ARGV[3], '')
+return n
+`;
+
+/**
+ * Fetch up to N messages AND record each as unacked, in one step.
+ * Order is kombu's: every queue's band 0 first, then band 3, …; inside a band
+ * the queues take turns (the caller rotates the queue order between calls).
+ * Entries that cannot even be tracked (not JSON, no properties, no
+ * delivery_tag) go straight to the dead-letter list.
+ * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3] dead-letter list
+ * KEYS[4..] band lists, band-major: band0(q1..qn), band1(q1..qn), …
+ * ARGV[1] max messages   ARGV[2] now (unix seconds, float)   ARGV[3] n queues
+ * ARGV[4..] queue names q1..qn
+ * Returns a flat list of 4-tuples: 'm', queue, delivery_tag, envelope
+ *                                or 'x', queue, reason, first 200 bytes
+ */
+export const FETCH_LUA = `
+local max = tonumber(ARGV[1])
+local now = ARGV[2]
+local nq = tonumber(ARGV[3])
+local nbands = (#KEYS - 3) / nq
+local out = {}
+local taken = 0
+for b = 0, nbands - 1 do
+  local progress = true
+  while progress and taken < max do
+    progress = false
+    for q = 1, nq do
+      if taken >= max then break end
+      local raw = redis.call('RPOP', KEYS[3 + b * nq + q])
+      if raw then
+        progress = true
+        taken = taken + 1
+        local queue = ARGV[3 + q]
+        local reason = nil
+        local tag = nil
+        local exchange = ''
+        local rk = queue
+        local ok, env = pcall(cjson.decode, raw)
+        if not ok or type(env) ~= 'table' then
+          reason = 'not JSON: the entry is not a kombu envelope'
+        elseif type(env['properties']) ~= 'table' then
+          reason = 'properties missing: not a kombu envelope'
+        else
+          local props = env['properties']
+          tag = props['delivery_tag']
+          if type(tag) ~= 'string' or tag == '' then
+            reason = 'properties.delivery_tag missing: the delivery cannot be tracked'
+          elseif type(props['delivery_info']) == 'table' then
+            local info = props['delivery_info']
+            if type(info['exchange']) == 'string' then exchange = info['exchange'] end
+            if type(info['routing_key']) == 'string' then rk = info['routing_key'] end
+          end
+        end
+        if reason then
+          redis.call('LPUSH', KEYS[3], cjson.encode({queue = queue, reason = reason, dead_lettered_at = tonumber(now), message = raw}))
+          out[#out + 1] = 'x'
+          out[#out + 1] = queue
+          out[#out + 1] = reason
+          out[#out + 1] = string.sub(raw, 1, 200)
+        else
+          redis.call('ZADD', KEYS[2], now, tag)
+          redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. cjson.encode(exchange) .. ',' .. cjson.encode(rk) .. ']')
+          out[#out + 1] = 'm'
+          out[#out + 1] = queue
+          out[#out + 1] = tag
+          out[#out + 1] = raw
+        end
+      end
+    end
+  end
+end
+return out
+`;
+
+/**
+ * Give a delivery back (reject with requeue, warm shutdown): only if it is
+ * still ours (still in unacked), remove it and push the redelivered envelope
+ * to the consumer end of its list, so it is consumed next (kombu's RPUSH).
+ * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3] band list
+ * ARGV[1] delivery_tag   ARGV[2] envelope (redelivered)   ARGV[3] wake channel
+ * Returns 1 when requeued, 0 when it was no longer unacked.
+ */
+export const REQUEUE_LUA = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('RPUSH', KEYS[3], ARGV[2])
+redis.call('PUBLISH', ARGV[3], '')
+return 1
+`;
+
+/**
+ * Restore one timed-out delivery (visibility timeout), compare-and-move: only
+ * if the unacked entry is still exactly what the caller read (sha1) and its
+ * index score is still older than the cutoff (a live consumer's heartbeat
+ * moves it forward).
+ * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3..] band lists to push to
+ * ARGV[1] delivery_tag   ARGV[2] sha1 of the entry read   ARGV[3] cutoff score
+ * ARGV[4] envelope (redelivered)   ARGV[5..] wake channels
+ * Returns 1 when restored, 0 when the entry changed or was refreshed.
+ */
+export const RESTORE_LUA = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if not cur or redis.sha1hex(cur) ~= ARGV[2] then return 0 end
+local score = redis.call('ZSCORE', KEYS[2], ARGV[1])
+if score and tonumber(score) > tonumber(ARGV[3]) then return 0 end
+redis.call('HDEL', KEYS[1], ARGV[1])
+redis.call('ZREM', KEYS[2], ARGV[1])
+for i = 3, #KEYS do redis.call('RPUSH', KEYS[i], ARGV[4]) end
+for i = 5, #ARGV do redis.call('PUBLISH', ARGV[i], '') end
+return 1
+`;
+
+/**
+ * Dead-letter a delivery still recorded as unacked (reject without requeue,
+ * or an envelope that failed to decode): remove it and keep it, with the reason.
+ * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3] dead-letter list
+ * ARGV[1] delivery_tag   ARGV[2] dead-letter record (JSON)
+ * Returns 1 when moved, 0 when it was no longer unacked.
+ */
+export const DEAD_LETTER_LUA = `
+if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('LPUSH', KEYS[3], ARGV[2])
+return 1
+`;
+
+/**
+ * Release kombu's unacked_mutex only if we still hold it (compare-and-delete).
+ * KEYS[1] unacked_mutex   ARGV[1] our token
+ */
+export const RELEASE_MUTEX_LUA = `
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`;
+
+/**
+ * Store a task result unless a SUCCESS is already stored (Celery's rule), and
+ * publish it on the key's channel, in one step (Celery: GET, then MULTI SETEX + PUBLISH).
+ * KEYS[1] celery-task-meta-<id>
+ * ARGV[1] meta JSON   ARGV[2] expiry seconds (0 = no expiry)
+ * Returns 1 when stored, 0 when an existing SUCCESS was kept.
+ */
+export const STORE_RESULT_LUA = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, meta = pcall(cjson.decode, cur)
+  if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then return 0 end
+end
+local ttl = tonumber(ARGV[2])
+if ttl and ttl > 0 then
+  redis.call('SETEX', KEYS[1], ttl, ARGV[1])
+else
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+redis.call('PUBLISH', KEYS[1], ARGV[1])
+return 1
+`;

@@ -1,0 +1,198 @@
+/**
+ * Celery's Redis result backend (celery-protocol.md §4.1): the meta JSON at
+ * `celery-task-meta-<id>`, written with SETEX + PUBLISH on the same name so
+ * waiters wake without polling. One subscriber connection per backend
+ * multiplexes every waiter.
+ */
+import { createLogger, type Logger, parseJson, READY_STATES, redactUrl, type ResultBackend, type ResultMeta, stringifyJson, TimeoutError, type WaitOptions } from '@taskq/core';
+import type { Redis, RedisOptions } from 'ioredis';
+import { RESULT_KEY_PREFIX } from './kombu-layout.js';
+import { STORE_RESULT_LUA } from './lua-scripts.js';
+import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
+import { parseRedisUrl } from './redis-url.js';
+import { resolveTransportOptions } from './transport-options.js';
+
+/** Options of {@link createRedisResultBackend}. */
+export interface RedisResultBackendOptions {
+  /** Backend URL (default `redis://127.0.0.1:6379/0`). */
+  url?: string;
+  /** Seconds a result lives (Celery's `result_expires`, default 86400); 0 = forever (plain SET). */
+  resultExpires?: number;
+  /** Milliseconds an operation waits for an unreachable Redis (default 10000). */
+  connectionTimeoutMs?: number;
+  /** Transport options; only `master_name` (for sentinel://) is used here. */
+  transportOptions?: Record<string, unknown>;
+  /** Extra ioredis options, merged over those from the URL. */
+  redis?: RedisOptions;
+  log?: Logger;
+}
+
+interface StoreCommand {
+  taskqStoreResult(key: string, meta: string, ttl: string): Promise<number>;
+}
+
+interface Waiter {
+  resolve(meta: ResultMeta): void;
+}
+
+export class RedisResultBackend implements ResultBackend {
+  readonly backend = 'redis';
+  readonly displayUrl: string;
+  private readonly client: Redis & StoreCommand;
+  private readonly redisOptions: RedisOptions;
+  private subscriber: Redis | undefined;
+  private readonly waiters = new Map<string, Set<Waiter>>();
+  private readonly ttl: number;
+  private readonly timeoutMs: number;
+  private readonly log: Logger;
+
+  constructor(options: RedisResultBackendOptions = {}) {
+    const url = options.url ?? 'redis://127.0.0.1:6379/0';
+    const parsed = parseRedisUrl(url);
+    this.displayUrl = redactUrl(url);
+    this.redisOptions = { ...parsed.redis, ...options.redis };
+    const transport = resolveTransportOptions(options.transportOptions, parsed.query);
+    if (this.redisOptions.sentinels && transport.masterName) this.redisOptions.name = transport.masterName;
+    this.ttl = Math.ceil(options.resultExpires ?? 86_400);
+    this.timeoutMs = options.connectionTimeoutMs ?? 10_000;
+    this.log = (options.log ?? createLogger()).child({ backend: 'redis' });
+    this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'result-backend') as Redis & StoreCommand;
+    this.client.defineCommand('taskqStoreResult', { numberOfKeys: 1, lua: STORE_RESULT_LUA });
+  }
+
+  async connect(): Promise<void> {
+    try {
+      await waitReady(this.client, this.timeoutMs, `connecting to ${this.displayUrl}`);
+    } catch (error) {
+      this.client.disconnect();
+      throw toBrokerError(error, `connect to ${this.displayUrl}`);
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const [id, set] of this.waiters) if (set.size === 0) this.waiters.delete(id);
+    this.subscriber?.disconnect();
+    this.subscriber = undefined;
+    if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
+    else this.client.disconnect();
+  }
+
+  /** The Redis key of a task's result (Celery's name, no prefix). */
+  static key(taskId: string): string {
+    return RESULT_KEY_PREFIX + taskId;
+  }
+
+  async store(taskId: string, meta: ResultMeta): Promise<void> {
+    const text = stringifyJson(meta, 'task result');
+    await withDeadline(this.client, this.timeoutMs, `store result of ${taskId}`, () => this.client.taskqStoreResult(RedisResultBackend.key(taskId), text, String(this.ttl)));
+  }
+
+  async get(taskId: string): Promise<ResultMeta | undefined> {
+    const text = await withDeadline(this.client, this.timeoutMs, `read result of ${taskId}`, () => this.client.get(RedisResultBackend.key(taskId)));
+    return text === null ? undefined : (parseJson(text, 'result meta') as ResultMeta);
+  }
+
+  async forget(taskId: string): Promise<void> {
+    await withDeadline(this.client, this.timeoutMs, `forget result of ${taskId}`, () => this.client.del(RedisResultBackend.key(taskId)));
+  }
+
+  /**
+   * Subscribe to the key's channel first, then GET, so a result stored
+   * between the two is not missed (Celery's order).
+   */
+  async wait(taskId: string, options: WaitOptions): Promise<ResultMeta> {
+    const key = RedisResultBackend.key(taskId);
+    let settle!: { resolve(m: ResultMeta): void; reject(e: unknown): void };
+    const result = new Promise<ResultMeta>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    let timer: NodeJS.Timeout | undefined;
+    const waiter: Waiter = { resolve: (m) => finish(() => settle.resolve(m)) };
+    const onAbort = (): void => finish(() => settle.reject(options.signal?.reason));
+    const finish = (action: () => void): void => {
+      if (timer) clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+      this.removeWaiter(key, waiter);
+      action();
+    };
+    if (options.signal?.aborted) throw options.signal.reason;
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    if (Number.isFinite(options.timeoutMs)) {
+      timer = setTimeout(() => finish(() => settle.reject(new TimeoutError(`result of ${taskId} not ready after ${options.timeoutMs} ms — the task may still be queued or running`))), options.timeoutMs);
+    }
+    try {
+      await this.addWaiter(key, waiter);
+      const now = await this.get(taskId);
+      if (now && READY_STATES.has(now.status)) waiter.resolve(now);
+    } catch (error) {
+      finish(() => settle.reject(error));
+    }
+    return result;
+  }
+
+  private sub(): Redis {
+    if (this.subscriber) return this.subscriber;
+    const sub = createClient(this.redisOptions, { maxRetriesPerRequest: null }, this.log, 'result-subscriber');
+    sub.on('message', (channel: string, text: string) => this.onMessage(channel, text));
+    // Results published while the subscriber was reconnecting reached nobody: read them.
+    let first = true;
+    sub.on('ready', () => {
+      if (first) {
+        first = false;
+        return;
+      }
+      for (const key of this.waiters.keys()) {
+        this.client
+          .get(key)
+          .then((text) => text !== null && this.onMessage(key, text))
+          .catch(() => {});
+      }
+    });
+    this.subscriber = sub;
+    return sub;
+  }
+
+  private onMessage(channel: string, text: string): void {
+    const set = this.waiters.get(channel);
+    if (!set || set.size === 0) return;
+    let meta: ResultMeta;
+    try {
+      meta = parseJson(text, 'result meta') as ResultMeta;
+    } catch (error) {
+      this.log.warn({ err: error, channel }, 'unreadable result published; ignored');
+      return;
+    }
+    if (!READY_STATES.has(meta.status)) return;
+    for (const w of [...set]) w.resolve(meta);
+  }
+
+  private async addWaiter(key: string, waiter: Waiter): Promise<void> {
+    let set = this.waiters.get(key);
+    const fresh = !set;
+    if (!set) {
+      set = new Set();
+      this.waiters.set(key, set);
+    }
+    set.add(waiter);
+    if (fresh) {
+      const sub = this.sub();
+      await waitReady(sub, this.timeoutMs, 'subscribe to results');
+      await sub.subscribe(key);
+    }
+  }
+
+  private removeWaiter(key: string, waiter: Waiter): void {
+    const set = this.waiters.get(key);
+    if (!set) return;
+    set.delete(waiter);
+    if (set.size === 0) {
+      this.waiters.delete(key);
+      if (this.subscriber?.status === 'ready') void this.subscriber.unsubscribe(key).catch(() => {});
+    }
+  }
+}
+
+/** A Redis result backend from options. */
+export function createRedisResultBackend(options: RedisResultBackendOptions = {}): RedisResultBackend {
+  return new RedisResultBackend(options);
+}

@@ -1,0 +1,39 @@
+/** Core's broker and result backend conformance suites, on the real Redis. */
+import { describeBrokerConformance, describeResultBackendConformance } from '@taskq/core/testing';
+import { afterAll, beforeAll } from 'vitest';
+import type { Redis } from 'ioredis';
+import { createRedisResultBackend } from '../../src/index.js';
+import { brokerFor, deletePrefix, freshPrefix, rawClient, silent, urlFor } from './helpers.js';
+
+const DB = 9;
+const prefix = freshPrefix('conformance');
+let raw: Redis;
+
+beforeAll(async () => {
+  raw = await rawClient(DB);
+});
+afterAll(async () => {
+  await deletePrefix(raw, prefix);
+  raw.disconnect();
+});
+
+describeBrokerConformance({
+  name: 'redis',
+  async createBroker() {
+    const b = brokerFor(DB, prefix);
+    await b.connect();
+    return b;
+  },
+  async cleanupQueue(broker) {
+    await broker.purge('unused');
+  },
+});
+
+describeResultBackendConformance({
+  name: 'redis',
+  async createBackend() {
+    const b = createRedisResultBackend({ url: urlFor(DB), log: silent });
+    await b.connect();
+    return b;
+  },
+});

@@ -1,0 +1,96 @@
+/**
+ * Usage texts and the usage error. Every command's flags are documented here
+ * once, so `--help` and the message printed after a bad flag never drift apart.
+ */
+import { TaskqError } from '@taskq/core';
+
+/** Names of the commands `taskq` knows, in the order `--help` lists them. */
+export const COMMANDS = ['worker', 'call', 'result'] as const;
+export type CommandName = (typeof COMMANDS)[number];
+
+/** Exit code of a usage or configuration error (as with most Unix tools and Celery's click CLI). */
+export const EXIT_USAGE = 2;
+
+/**
+ * A bad command line: unknown flag, bad value, missing argument. Printed with
+ * the command's usage; exit code 2.
+ */
+export class UsageError extends TaskqError {
+  /** The command whose usage to print, when known. */
+  readonly command: CommandName | undefined;
+  constructor(message: string, command?: CommandName) {
+    super('TASKQ_ERR_USAGE', message);
+    this.command = command;
+  }
+}
+
+const TOP = `Usage: taskq <command> [options]
+
+Commands:
+  worker   Start a worker that consumes and runs tasks   (celery worker)
+  call     Send a task by name, optionally wait for it   (celery call)
+  result   Print a stored task result                    (celery result)
+
+Options:
+  -h, --help      Show help (also: taskq <command> --help)
+  -V, --version   Print the taskq version
+
+The app module comes from --app, or from "taskq": { "app": "./src/app.ts" }
+in the package.json of the current directory. Broker and result backend come
+from the app, or from TASKQ_BROKER_URL / TASKQ_RESULT_BACKEND (CELERY_* too).`;
+
+const WORKER = `Usage: taskq worker [--app <module>] [options]
+
+Start a worker for the app's tasks. SIGTERM/SIGINT stop it warmly (in-flight
+tasks finish); a second signal stops it at once.
+
+Options:
+  -A, --app <module>            App module: a path relative to the current directory
+                                (.ts works without a build) or a package specifier
+  -Q, --queues <q1,q2>          Queues to consume (default: the app's default queue)
+  -c, --concurrency <N>         Tasks run at the same time (default: the worker's)
+  -l, --loglevel <level>        trace | debug | info | warn | error | fatal (default: info)
+  -n, --hostname <name>         Node name, e.g. worker1@%h
+      --prefetch-multiplier <N> Messages reserved per unit of concurrency
+      --time-limit <S>          Hard time limit per task, in seconds
+      --soft-time-limit <S>     Soft time limit per task, in seconds (aborts ctx.signal)
+  -h, --help                    Show this help`;
+
+const CALL = `Usage: taskq call <task-name> [options]
+
+Send a task by name and print its id. With --wait, print its result as JSON
+(exit 1 if the task failed).
+
+Options:
+      --args <JSON>        Positional arguments, a JSON array (default: [])
+      --kwargs <JSON>      Keyword arguments, a JSON object (default: {})
+  -Q, --queue <name>       Queue to send to (default: the task's or the app's)
+      --countdown <S>      Run no earlier than S seconds from now
+      --eta <ISO-8601>     Run no earlier than this time (not with --countdown)
+      --expires <S>        Discard the task if not started within S seconds
+      --priority <0-9>     Message priority
+      --wait <S>           Wait up to S seconds for the result and print it
+  -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
+  -h, --help               Show this help`;
+
+const RESULT = `Usage: taskq result <task-id> [options]
+
+Print a task's stored state and result (or error). Exit 1 if it failed.
+
+Options:
+      --wait <S>           Wait up to S seconds for the task to be ready
+      --json               Print the stored result meta as JSON
+  -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
+  -h, --help               Show this help`;
+
+const TEXTS: Record<CommandName, string> = { worker: WORKER, call: CALL, result: RESULT };
+
+/** The usage text of a command, or of `taskq` itself. */
+export function usage(command?: CommandName): string {
+  return command ? TEXTS[command] : TOP;
+}
+
+/** True if `name` is one of {@link COMMANDS}. */
+export function isCommand(name: string): name is CommandName {
+  return (COMMANDS as readonly string[]).includes(name);
+}

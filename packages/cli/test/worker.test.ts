@@ -1,0 +1,42 @@
+import { until } from '@taskq/core/testing';
+import { describe, expect, it } from 'vitest';
+import { startCli } from './run-cli.js';
+
+describe('taskq worker', () => {
+  it('starts with a .ts app, prints the banner with the registered tasks, and exits 0 on SIGTERM', async () => {
+    const worker = startCli(['worker', '--app', './math-app.ts', '-Q', 'celery,math', '-c', '2', '-n', 'cli-test@%h']);
+    await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');
+    expect(worker.output.stdout).toContain('math.add');
+    expect(worker.output.stdout).toContain('cli-test@');
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('stopped');
+  });
+
+  it('passes its flags to the worker (concurrency, queues, time limits)', async () => {
+    const worker = startCli(['worker', '--app', './math-app.ts', '-Q', 'alpha,beta', '-c', '3', '--soft-time-limit', '5', '--time-limit', '9']);
+    await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    const banner = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as { banner?: Record<string, unknown> }).find((l) => l.banner)?.banner;
+    expect(banner).toMatchObject({ concurrency: 3, queues: ['alpha', 'beta'], softTimeLimit: 5, timeLimit: 9 });
+  });
+
+  it('logs JSON lines when stdout is not a terminal', async () => {
+    const worker = startCli(['worker', '--app', './math-app.ts']);
+    await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    for (const line of run.stdout.trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('stops at once on a second signal (cold shutdown) and still exits 0', async () => {
+    const worker = startCli(['worker', '--app', './math-app.ts']);
+    await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');
+    worker.child.kill('SIGINT');
+    worker.child.kill('SIGINT');
+    const run = await worker.exited;
+    expect(run.code).toBe(0);
+  });
+});

@@ -1,5 +1,5 @@
 /** Shared test set-up: an isolated memory:// app whose log lines are captured, and workers stopped after each test. */
-import type { App, ResultMeta } from '@taskq/core';
+import type { App, AppOptions, ResultMeta } from '@taskq/core';
 import { createTestApp } from '@taskq/core/testing';
 import { pino } from 'pino';
 import { afterEach } from 'vitest';
@@ -23,10 +23,11 @@ afterEach(async () => {
   await Promise.all(workers.splice(0).map((w) => w.stop({ cold: true })));
 });
 
-export function createHarness(): Harness {
+/** An isolated app (own memory:// vhost) with `appOptions`, logging into `logs`. */
+export function createHarness(appOptions: AppOptions = {}): Harness {
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  const app = createTestApp({ logger });
+  const app = createTestApp({ ...appOptions, logger });
   return {
     app,
     logs,

@@ -16,7 +16,7 @@ import { Signature } from './signature.js';
 import { type BoundTaskFn, createTask, type Task, type TaskFn } from './task.js';
 import { type ApplyOptions, type ResolvedTaskOptions, resolveTaskOptions, type TaskOptions, toDate, validateApplyOptions } from './task-options.js';
 import { traceTask } from './task-trace.js';
-import { toCeleryIso } from './time.js';
+import { toCeleryIso, toNaiveUtcIso } from './time.js';
 import { createBrokerFromUrl, createResultBackendFromUrl } from './transport-registry.js';
 
 export interface AppOptions extends AppConfigInput {
@@ -220,6 +220,17 @@ export class App {
         if (outcome.error instanceof Error) throw outcome.error;
         const meta = await backend.get(message.headers.id);
         throw meta ? errorFromMeta(meta) : outcome.error;
+      }
+      // An ignored result is still handed back in eager mode (as Celery's EagerResult), else get() would wait forever.
+      if (outcome.kind === 'success' && (await backend.get(first.headers.id)) === undefined) {
+        await backend.store(first.headers.id, {
+          status: 'SUCCESS',
+          result: outcome.value ?? null,
+          traceback: null,
+          children: [],
+          date_done: toNaiveUtcIso(new Date()),
+          task_id: first.headers.id,
+        });
       }
       break;
     }

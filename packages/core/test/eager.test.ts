@@ -26,6 +26,12 @@ describe('eager mode (taskAlwaysEager)', () => {
     expect(await (await app.getBroker()).queueSize('celery')).toBe(0);
   });
 
+  it('hands back the value of a task that ignores its result, so get() does not wait forever', async () => {
+    const app = eagerApp();
+    const t = app.task('fire.and.forget', () => 'sent', { ignoreResult: true });
+    expect(await (await t.delay()).get({ timeout: 1000 })).toBe('sent');
+  });
+
   it('passes kwargs as one trailing object argument', async () => {
     const app = eagerApp();
     const greet = app.task('greet', (name: string, opts?: { greeting?: string }) => `${opts?.greeting ?? 'hi'} ${name}`);

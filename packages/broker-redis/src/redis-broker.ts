@@ -153,6 +153,18 @@ export class RedisBroker implements Broker {
     else this.client.disconnect();
   }
 
+  /**
+   * Drop every connection at once without giving anything back — what a
+   * SIGKILL does. For crash tests: deliveries stay in unacked until another
+   * consumer restores them after the visibility timeout.
+   */
+  destroy(): void {
+    this.closed = true;
+    this.stopTimers();
+    this.subscriber?.disconnect();
+    this.client.disconnect();
+  }
+
   async publish(message: TaskMessage, route: PublishRoute): Promise<void> {
     const queue = route.routingKey ?? route.queue;
     // Published to the anonymous exchange, like Celery: straight to the queue's list.

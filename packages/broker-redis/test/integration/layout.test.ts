@@ -1,0 +1,140 @@
+/**
+ * The bytes on Redis are kombu's: checked with a raw client after publish,
+ * fetch and ack, against envelopes captured from Celery 5.2 (test/fixtures).
+ */
+import { readFileSync } from 'node:fs';
+import { buildTaskMessage, type Delivery } from '@taskq/core';
+import { until } from '@taskq/core/testing';
+import type { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kombu, type RedisBroker } from '../../src/index.js';
+import { brokerFor, deletePrefix, freshPrefix, rawClient } from './helpers.js';
+
+const DB = 10;
+const SEP = '\x06\x16';
+const UUID4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+const fixture = (name: string): any => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
+const celeryEnvelope = fixture('redis-task-v2-basic.json');
+const celeryUnacked = fixture('redis-unacked-entry.json');
+
+const prefix = freshPrefix('layout');
+let raw: Redis;
+let broker: RedisBroker;
+let n = 0;
+const queueName = (): string => `layout-q${++n}`;
+const send = (queue: string, args: unknown[] = [2, 3], priority?: number) =>
+  broker.publish(buildTaskMessage({ task: 'interop.add', args, replyTo: 'bc37c958-699b-3c7f-b1ac-f3c6a43d414c', priority }), { queue });
+
+/** Take `count` deliveries with a fresh consumer and stop it, leaving them unacked. */
+async function take(queues: string[], count: number): Promise<Delivery[]> {
+  const got: Delivery[] = [];
+  const c = await broker.consume(queues, (d) => got.push(d), { prefetch: count });
+  await until(() => got.length >= count, 5000, `${count} deliveries`);
+  await c.stop();
+  return got;
+}
+
+beforeAll(async () => {
+  raw = await rawClient(DB);
+  broker = brokerFor(DB, prefix);
+  await broker.connect();
+});
+afterAll(async () => {
+  await broker.close();
+  await deletePrefix(raw, prefix);
+  raw.disconnect();
+});
+
+describe('publish', () => {
+  it('LPUSHes a kombu envelope onto the list named by the queue, under global_keyprefix', async () => {
+    const q = queueName();
+    await send(q);
+    expect(await raw.exists(q)).toBe(0);
+    const [text] = await raw.lrange(prefix + q, 0, -1);
+    const env = JSON.parse(text!);
+    expect(Object.keys(env)).toEqual(Object.keys(celeryEnvelope));
+    expect(Object.keys(env.headers).sort()).toEqual(Object.keys(celeryEnvelope.headers).sort());
+    expect(Object.keys(env.properties).sort()).toEqual(Object.keys(celeryEnvelope.properties).sort());
+    expect(env['content-type']).toBe('application/json');
+    expect(env['content-encoding']).toBe('utf-8');
+    expect(env.properties).toMatchObject({ delivery_mode: 2, priority: 0, body_encoding: 'base64', delivery_info: { exchange: '', routing_key: q } });
+    expect(env.properties.delivery_tag).toMatch(UUID4);
+    expect(env.properties.correlation_id).toBe(env.headers.id);
+  });
+
+  it('encodes the body as base64 of the protocol v2 [args, kwargs, embed] JSON', async () => {
+    const q = queueName();
+    await send(q, ['héllo ✓', 2]);
+    const env = JSON.parse((await raw.rpop(prefix + q))!);
+    expect(JSON.parse(Buffer.from(env.body, 'base64').toString('utf8'))).toEqual([['héllo ✓', 2], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]);
+  });
+
+  it("records kombu's binding member in _kombu.binding.<queue>", async () => {
+    const q = queueName();
+    await send(q);
+    expect(await raw.smembers(`${prefix}_kombu.binding.${q}`)).toEqual([`${q}${SEP}${SEP}${q}`]);
+  });
+
+  it('puts each priority in its kombu band list and keeps the priority in the envelope', async () => {
+    const q = queueName();
+    for (const p of [0, 2, 3, 5, 6, 8, 9, 11]) await send(q, [p], p);
+    const band = async (suffix: string) => (await raw.lrange(prefix + q + suffix, 0, -1)).map((t) => JSON.parse(t).properties.priority).sort((a, b) => a - b);
+    expect(await band('')).toEqual([0, 2]);
+    expect(await band(`${SEP}3`)).toEqual([3, 5]);
+    expect(await band(`${SEP}6`)).toEqual([6, 8]);
+    expect(await band(`${SEP}9`)).toEqual([9, 11]);
+    expect(kombu.priorityStep(11)).toBe(9);
+  });
+});
+
+describe('fetch and ack', () => {
+  it('records a fetched message in unacked and unacked_index, exactly as kombu does', async () => {
+    const q = queueName();
+    await send(q);
+    const [published] = await raw.lrange(prefix + q, 0, -1);
+    const before = Date.now() / 1000;
+    const [d] = await take([q], 1);
+    expect(await raw.llen(prefix + q)).toBe(0);
+    const tag = JSON.parse(published!).properties.delivery_tag;
+    const entry = await raw.hget(`${prefix}unacked`, tag);
+    expect(entry).toBe(`[${published},"","${q}"]`);
+    expect(JSON.parse(entry!)).toHaveLength(celeryUnacked.value.length);
+    const score = Number(await raw.zscore(`${prefix}unacked_index`, tag));
+    expect(score).toBeGreaterThanOrEqual(Math.floor(before));
+    await d!.ack();
+    expect(await raw.hexists(`${prefix}unacked`, tag)).toBe(0);
+    expect(await raw.zscore(`${prefix}unacked_index`, tag)).toBeNull();
+  });
+
+  it('keeps every fetched but unacknowledged message in unacked', async () => {
+    const q = queueName();
+    for (let i = 0; i < 5; i++) await send(q, [i]);
+    const got = await take([q], 5);
+    const tags = await raw.hkeys(`${prefix}unacked`);
+    for (const d of got) expect(tags).toContain((d as unknown as { deliveryTag: string }).deliveryTag);
+    await Promise.all(got.map((d) => d.ack()));
+  });
+
+  it('delivers an envelope written by Python Celery with its headers intact', async () => {
+    const q = queueName();
+    await raw.lpush(prefix + q, JSON.stringify({ ...celeryEnvelope, properties: { ...celeryEnvelope.properties, delivery_info: { exchange: '', routing_key: q } } }));
+    const [d] = await take([q], 1);
+    expect(d!.message.headers).toMatchObject(celeryEnvelope.headers);
+    expect(d!.message.body[0]).toEqual([2, 3]);
+    expect(d!.redelivered).toBe(false);
+    await d!.ack();
+  });
+
+  it('takes band 0 of every queue before any band 3 (lower number first, as kombu)', async () => {
+    const [qa, qb] = [queueName(), queueName()];
+    await send(qa, ['a3'], 3);
+    await send(qb, ['b9'], 9);
+    await send(qa, ['a0'], 0);
+    await send(qb, ['b0'], 0);
+    const got = await take([qa, qb], 4);
+    const order = got.map((d) => d.message.body[0][0]);
+    expect(order.slice(0, 2).sort()).toEqual(['a0', 'b0']);
+    expect(order.slice(2)).toEqual(['a3', 'b9']);
+    await Promise.all(got.map((d) => d.ack()));
+  });
+});

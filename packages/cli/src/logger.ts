@@ -9,12 +9,27 @@ import { destination, pino, transport } from 'pino';
 /** Same redaction as core's default logger: task arguments and results may hold personal data. */
 const REDACT = { paths: ['task.args', 'task.kwargs', 'task.result'], censor: '[redacted]' };
 
+/**
+ * Fields a person does not need under each pretty line: the worker's
+ * messages already carry the task name, id and runtime, and the banner's
+ * fields are the banner's text.
+ */
+const PRETTY_IGNORE = ['pid', 'hostname', 'component', 'banner', 'taskId', 'taskName', 'runtime', 'excType'];
+
+export interface CliLoggerOptions {
+  /** Pretty output (default: when stdout is a TTY). */
+  pretty?: boolean;
+  /** In pretty output, leave out error objects and stacks (for demos whose failures are intended). */
+  hideErrors?: boolean;
+}
+
 /** A pino logger at `level`: pretty when stdout is a TTY, JSON otherwise. */
-export function createCliLogger(level: LogLevel, pretty = process.stdout.isTTY === true): Logger {
-  const options = { name: 'taskq', level, redact: REDACT };
-  if (!pretty) return pino(options, destination({ fd: 1, sync: true }));
+export function createCliLogger(level: LogLevel, options: CliLoggerOptions = {}): Logger {
+  const pinoOptions = { name: 'taskq', level, redact: REDACT };
+  if (!(options.pretty ?? process.stdout.isTTY === true)) return pino(pinoOptions, destination({ fd: 1, sync: true }));
+  const ignore = options.hideErrors ? [...PRETTY_IGNORE, 'err'] : PRETTY_IGNORE;
   return pino(
-    options,
-    transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' } }),
+    pinoOptions,
+    transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: ignore.join(',') } }),
   );
 }

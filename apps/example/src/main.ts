@@ -1,0 +1,45 @@
+/**
+ * `pnpm example`: a worker and a producer in one process on the embedded
+ * memory:// broker (or TASKQ_BROKER_URL), printing each task's result.
+ */
+import { createCliLogger } from '@taskq/cli';
+import { LOG_LEVELS, type LogLevel } from '@taskq/core';
+import { Worker } from '@taskq/worker';
+import { app } from './app.js';
+import { QUEUES } from './contracts.js';
+import { runProducer } from './producer.js';
+
+// Logs at warn unless TASKQ_LOG_LEVEL asks for more, so the results stand out;
+// pretty at a terminal, JSON otherwise (the CLI's choice, as `taskq worker` makes it).
+const requested = process.env.TASKQ_LOG_LEVEL ?? 'warn';
+const level: LogLevel = (LOG_LEVELS as readonly string[]).includes(requested) ? (requested as LogLevel) : 'warn';
+app.log.level = level;
+
+const { broker, backend } = app.describe();
+console.log(`taskq example: broker ${broker}, result backend ${backend}`);
+
+const worker = new Worker(app, {
+  queues: Object.values(QUEUES),
+  concurrency: 4,
+  // Two tasks fail on purpose; their errors are printed with the results, so the log keeps to one line each.
+  logger: createCliLogger(level, { hideErrors: process.env.TASKQ_LOG_LEVEL === undefined }).child({ component: 'worker' }),
+});
+await worker.start();
+let failed = false;
+try {
+  const outcomes = await runProducer(app);
+  const unexpected = outcomes.filter((o) => !o.asExpected);
+  failed = unexpected.length > 0;
+  console.log(
+    failed
+      ? `not as expected: ${unexpected.map((o) => o.label).join('; ')}`
+      : `done: ${outcomes.filter((o) => o.ok).length} succeeded, ${outcomes.filter((o) => !o.ok).length} failed as intended`,
+  );
+} catch (error) {
+  failed = true;
+  console.error(error);
+} finally {
+  await worker.stop();
+  await app.close();
+}
+process.exitCode = failed ? 1 : 0;

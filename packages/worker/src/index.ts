@@ -1,5 +1,4 @@
 export { type BannerInfo, renderBanner } from './banner.js';
-export { EtaScheduler } from './eta-scheduler.js';
 export { AsyncPool } from './pools/async-pool.js';
 export type { Pool, PoolJob, PoolResult } from './pools/pool.js';
 export { runWorker, Worker, type WorkerStats } from './worker.js';

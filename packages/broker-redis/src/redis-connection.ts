@@ -22,6 +22,34 @@ export function createClient(base: RedisOptions, extra: RedisOptions, log: Logge
   return client;
 }
 
+interface PendingReady {
+  promise: Promise<void>;
+  lastError: Error | undefined;
+}
+
+/** One shared "until ready" per client, so many waiters do not pile listeners on it. */
+const pendingReady = new WeakMap<Redis, PendingReady>();
+
+function untilReady(client: Redis): PendingReady {
+  let pending = pendingReady.get(client);
+  if (pending) return pending;
+  const state: PendingReady = { promise: Promise.resolve(), lastError: undefined };
+  const onError = (error: Error): void => {
+    state.lastError = error;
+  };
+  state.promise = new Promise<void>((resolve) => {
+    client.once('ready', () => {
+      client.off('error', onError);
+      pendingReady.delete(client);
+      resolve();
+    });
+  });
+  client.on('error', onError);
+  pending = state;
+  pendingReady.set(client, pending);
+  return pending;
+}
+
 /**
  * Resolve once the client is ready, starting it if needed. With a finite
  * `timeoutMs`, reject with BrokerConnectionError when it is not ready by then
@@ -29,36 +57,24 @@ export function createClient(base: RedisOptions, extra: RedisOptions, log: Logge
  */
 export function waitReady(client: Redis, timeoutMs: number, what: string): Promise<void> {
   if (client.status === 'ready') return Promise.resolve();
+  const pending = untilReady(client);
   if (client.status === 'wait' || client.status === 'end') client.connect().catch(() => {});
-  return new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined;
-    let lastError: Error | undefined;
-    const onError = (error: Error): void => {
-      lastError = error;
-    };
-    const onReady = (): void => {
-      cleanup();
-      resolve();
-    };
-    const cleanup = (): void => {
-      if (timer) clearTimeout(timer);
-      client.off('ready', onReady);
-      client.off('error', onError);
-    };
-    client.on('ready', onReady);
-    client.on('error', onError);
-    if (Number.isFinite(timeoutMs)) {
+  if (!Number.isFinite(timeoutMs)) return pending.promise;
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([
+    pending.promise,
+    new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        cleanup();
+        const last = pending.lastError;
         reject(
           new BrokerConnectionError(
-            `Redis not reachable after ${timeoutMs} ms (${what})${lastError ? `: ${lastError.message}` : ''} — is Redis running at the configured URL? Raise brokerConnectionTimeout to wait longer.`,
-            { cause: lastError },
+            `Redis not reachable after ${timeoutMs} ms (${what})${last ? `: ${last.message}` : ''} — is Redis running at the configured URL? Raise brokerConnectionTimeout to wait longer.`,
+            { cause: last },
           ),
         );
       }, timeoutMs);
-    }
-  });
+    }),
+  ]).finally(() => clearTimeout(timer));
 }
 
 /** Server replies that mean "try again later / elsewhere", not "this request is wrong". */

@@ -4,7 +4,7 @@
  * waiters wake without polling. One subscriber connection per backend
  * multiplexes every waiter.
  */
-import { createLogger, type Logger, parseJson, READY_STATES, redactUrl, type ResultBackend, type ResultMeta, stringifyJson, TimeoutError, type WaitOptions } from '@taskq/core';
+import { BrokerConnectionError, createLogger, type Logger, parseJson, READY_STATES, redactUrl, type ResultBackend, type ResultMeta, stringifyJson, TimeoutError, type WaitOptions } from '@taskq/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RESULT_KEY_PREFIX } from './kombu-layout.js';
 import { STORE_RESULT_LUA } from './lua-scripts.js';
@@ -58,6 +58,11 @@ export class RedisResultBackend implements ResultBackend {
     this.log = (options.log ?? createLogger()).child({ backend: 'redis' });
     this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'result-backend') as Redis & StoreCommand;
     this.client.defineCommand('taskqStoreResult', { numberOfKeys: 1, lua: STORE_RESULT_LUA });
+    let first = true;
+    this.client.on('ready', () => {
+      if (!first) this.recheckAll();
+      first = false;
+    });
   }
 
   async connect(): Promise<void> {
@@ -100,7 +105,7 @@ export class RedisResultBackend implements ResultBackend {
    * Subscribe to the key's channel first, then GET, so a result stored
    * between the two is not missed (Celery's order).
    */
-  async wait(taskId: string, options: WaitOptions): Promise<ResultMeta> {
+  wait(taskId: string, options: WaitOptions): Promise<ResultMeta> {
     const key = RedisResultBackend.key(taskId);
     let settle!: { resolve(m: ResultMeta): void; reject(e: unknown): void };
     const result = new Promise<ResultMeta>((resolve, reject) => {
@@ -115,18 +120,23 @@ export class RedisResultBackend implements ResultBackend {
       this.removeWaiter(key, waiter);
       action();
     };
-    if (options.signal?.aborted) throw options.signal.reason;
+    if (options.signal?.aborted) return Promise.reject(options.signal.reason);
     options.signal?.addEventListener('abort', onAbort, { once: true });
     if (Number.isFinite(options.timeoutMs)) {
       timer = setTimeout(() => finish(() => settle.reject(new TimeoutError(`result of ${taskId} not ready after ${options.timeoutMs} ms — the task may still be queued or running`))), options.timeoutMs);
     }
-    try {
-      await this.addWaiter(key, waiter);
-      const now = await this.get(taskId);
-      if (now && READY_STATES.has(now.status)) waiter.resolve(now);
-    } catch (error) {
-      finish(() => settle.reject(error));
-    }
+    void (async () => {
+      try {
+        await this.addWaiter(key, waiter);
+        const now = await this.get(taskId);
+        if (now && READY_STATES.has(now.status)) waiter.resolve(now);
+      } catch (error) {
+        // A lost connection is not the end of the wait: after the reconnect every
+        // waiting key is read again (recheckAll). Anything else is a real failure.
+        if (!(error instanceof BrokerConnectionError)) finish(() => settle.reject(error));
+        else this.log.debug({ err: error, taskId }, 'result read failed; will read again after reconnect');
+      }
+    })();
     return result;
   }
 
@@ -137,19 +147,23 @@ export class RedisResultBackend implements ResultBackend {
     // Results published while the subscriber was reconnecting reached nobody: read them.
     let first = true;
     sub.on('ready', () => {
-      if (first) {
-        first = false;
-        return;
-      }
-      for (const key of this.waiters.keys()) {
-        this.client
-          .get(key)
-          .then((text) => text !== null && this.onMessage(key, text))
-          .catch(() => {});
-      }
+      if (!first) this.recheckAll();
+      first = false;
     });
     this.subscriber = sub;
     return sub;
+  }
+
+  /** Read every waited-for key again (after a reconnect, a publish may have been missed). */
+  private recheckAll(): void {
+    for (const key of this.waiters.keys()) {
+      waitReady(this.client, this.timeoutMs, 'recheck results')
+        .then(() => this.client.get(key))
+        .then((text) => {
+          if (text !== null) this.onMessage(key, text);
+        })
+        .catch((error) => this.log.debug({ err: error, key }, 'result recheck failed'));
+    }
   }
 
   private onMessage(channel: string, text: string): void {

@@ -1,11 +1,11 @@
 /** Shared setup of the integration tests: the real Redis at REDIS_URL, isolated by db index and key prefix. */
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@taskq/core';
+import { createLogger, type Logger } from '@taskq/core';
 import { Redis } from 'ioredis';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../../src/index.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-export const silent = createLogger('silent');
+export const silent: Logger = createLogger('silent');
 
 /** The URL of database `db` on the test Redis. */
 export function urlFor(db: number): string {

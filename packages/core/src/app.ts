@@ -245,7 +245,7 @@ export class App {
   /** The connected broker, created from `brokerUrl` on first use. */
   getBroker(): Promise<Broker> {
     this.brokerPromise ??= (async () => {
-      const broker = await createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log });
+      const broker = await createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log, oid: this.oid });
       await broker.connect();
       return broker;
     })().catch((error) => {
@@ -258,7 +258,7 @@ export class App {
   /** The connected result backend, created from `resultBackend` on first use. */
   getBackend(): Promise<ResultBackend> {
     this.backendPromise ??= (async () => {
-      const backend = await createResultBackendFromUrl(this.conf.resultBackend, { config: this.conf, log: this.log });
+      const backend = await createResultBackendFromUrl(this.conf.resultBackend, { config: this.conf, log: this.log, oid: this.oid });
       await backend.connect();
       return backend;
     })().catch((error) => {

@@ -47,7 +47,7 @@ export { createMemoryResultBackend, MemoryResultBackend } from './memory/memory-
 export type { MemoryResultBackendOptions } from './memory/memory-result-backend.js';
 export { argsRepr, kwargsRepr, pythonRepr } from './python-repr.js';
 export { EXCEPTION_STATES, READY_STATES, TASK_STATES } from './result-backend.js';
-export type { ExceptionInfo, ResultBackend, ResultMeta, TaskState, WaitOptions } from './result-backend.js';
+export type { ExceptionInfo, ResultBackend, ResultMeta, StoreContext, TaskState, WaitOptions } from './result-backend.js';
 export { backoffCountdown, DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay } from './retry-policy.js';
 export type { BackoffOptions, RetryPolicy } from './retry-policy.js';
 export { Signature } from './signature.js';

@@ -37,6 +37,14 @@ export interface ResultMeta {
   [extra: string]: unknown;
 }
 
+/** Where a state goes besides the task id: what the rpc:// backend needs to address its reply. */
+export interface StoreContext {
+  /** The sender's reply queue (`properties.reply_to`, the app's oid). */
+  replyTo?: string;
+  /** `properties.correlation_id` of the task message (the task id). */
+  correlationId?: string;
+}
+
 export interface WaitOptions {
   timeoutMs: number;
   signal?: AbortSignal;
@@ -47,8 +55,11 @@ export interface ResultBackend {
   readonly backend: string;
   connect(): Promise<void>;
   close(): Promise<void>;
-  /** Store a state. A stored SUCCESS is never overwritten (Celery's rule). */
-  store(taskId: string, meta: ResultMeta): Promise<void>;
+  /**
+   * Store a state. A stored SUCCESS is never overwritten (Celery's rule).
+   * `context` carries the message's reply address (used by rpc://).
+   */
+  store(taskId: string, meta: ResultMeta, context?: StoreContext): Promise<void>;
   /** The stored meta, or undefined when nothing is stored (PENDING). */
   get(taskId: string): Promise<ResultMeta | undefined>;
   /** Resolve with the meta once the task is in a ready state; throws TimeoutError after `timeoutMs`. */

@@ -257,7 +257,7 @@ async function storeState(
   meta.task_id = h.id;
   try {
     const backend = env.backend ?? (await app.getBackend());
-    await backend.store(h.id, meta);
+    await backend.store(h.id, meta, { replyTo: message.properties.reply_to, correlationId: message.properties.correlation_id });
   } catch (error) {
     app.log.error({ err: error, taskId: h.id, taskName: h.task, state: status }, 'could not store task state');
     throw error;

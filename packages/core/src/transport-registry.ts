@@ -14,6 +14,8 @@ import type { ResultBackend } from './result-backend.js';
 export interface TransportContext {
   config: AppConfig;
   log: Logger;
+  /** The app's oid: the `reply_to` on every message it sends, and the rpc:// reply queue it reads. */
+  oid: string;
 }
 
 /** What a transport package exports (also what `registerTransport` takes). */

@@ -9,7 +9,7 @@ import { MemoryResultBackend } from '../src/memory/memory-result-backend.js';
 import { createTestApp } from '../src/testing/test-app.js';
 import { createBrokerFromUrl, createResultBackendFromUrl, registerTransport, schemeOf } from '../src/transport-registry.js';
 
-const context = { config: resolveConfig({}, {}) as AppConfig, log: createLogger('silent') };
+const context = { config: resolveConfig({}, {}) as AppConfig, log: createLogger('silent'), oid: 'test-oid' };
 
 describe('choosing a transport by URL scheme', () => {
   it('builds the embedded broker and backend for memory://', async () => {

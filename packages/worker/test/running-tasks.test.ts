@@ -1,4 +1,4 @@
-import { type MemoryBroker, Reject, toWireMessage } from '@taskq/core';
+import { type MemoryBroker, NON_ERROR_THROWN, Reject, toWireMessage } from '@taskq/core';
 import { describe, expect, it } from 'vitest';
 import { createHarness, gate, until } from './helpers/harness.js';
 
@@ -52,6 +52,21 @@ describe('Worker: running tasks', () => {
     expect(meta.status).toBe('FAILURE');
     expect(meta.result).toMatchObject({ exc_type: 'PaymentDeclinedError', exc_message: ['card declined for 42'] });
     expect(meta.traceback).toContain('PaymentDeclinedError');
+  });
+
+  it('stores FAILURE for a task that throws a non-Error value, and keeps running', async () => {
+    const { app, startWorker, result } = createHarness();
+    const odd = app.task('test.odd', () => {
+      throw 'just a string';
+    });
+    const ping = app.task('test.ping', () => 'pong');
+    await startWorker();
+    const sent = await odd.delay();
+    const next = await ping.delay();
+    const meta = await result(sent.id);
+    expect(meta.status).toBe('FAILURE');
+    expect(meta.result).toMatchObject({ exc_type: NON_ERROR_THROWN, exc_message: [expect.stringContaining('just a string')] });
+    expect((await result(next.id)).status).toBe('SUCCESS');
   });
 
   it('fails an unknown task name with NotRegistered, acks it and keeps processing', async () => {

@@ -9,12 +9,16 @@ import type { QueueSpec } from './celery-topology.js';
 
 /** The AMQP reply code of an amqplib error (channel or connection close), if any. */
 export function replyCode(error: unknown): number | undefined {
-  const code = (error as { code?: unknown } | null)?.code;
+  const e = error as { code?: unknown; fields?: { replyCode?: unknown } } | null;
+  // amqplib rejects most operations with an Error carrying `code`, but `get` with the raw channel.close frame.
+  const code = e?.code ?? e?.fields?.replyCode;
   return typeof code === 'number' ? code : undefined;
 }
 
 /** The broker's own text from "Operation failed: X; 406 (PRECONDITION-FAILED) with message "…"". */
 function brokerText(error: unknown): string {
+  const replyText = (error as { fields?: { replyText?: unknown } } | null)?.fields?.replyText;
+  if (typeof replyText === 'string') return replyText;
   const msg = String((error as Error)?.message ?? error);
   const m = /with message "(.*)"$/s.exec(msg);
   return m ? m[1]! : msg;

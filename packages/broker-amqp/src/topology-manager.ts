@@ -4,12 +4,17 @@
  * first use; after a reconnect the cache is empty and declarations are
  * replayed before the next publish or consume. A channel closed by the
  * broker (406, 404) is replaced on the next call, never left dead.
+ *
+ * Queue arguments go through {@link toFieldTable} so `x-max-priority: 10` is a
+ * signed int (`I`) as py-amqp sends it: RabbitMQ compares argument types when
+ * a queue is declared again, and amqplib alone would send a byte.
  */
 import type { Logger } from '@taskq/core';
 import type { Channel } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection.js';
 import { declarationMismatchError, replyCode, toTaskqError } from './amqp-errors.js';
 import { type QueueSpec, TASK_EXCHANGE_TYPE } from './celery-topology.js';
+import { toFieldTable } from './field-table.js';
 
 export class TopologyManager {
   private admin: { generation: number; channel: Promise<Channel> } | undefined;
@@ -89,7 +94,7 @@ export class TopologyManager {
     const what = `declaring queue ${spec.name}`;
     try {
       if (spec.withExchange) await channel.assertExchange(spec.name, TASK_EXCHANGE_TYPE, { durable: true, autoDelete: false });
-      await channel.assertQueue(spec.name, { durable: spec.durable, autoDelete: spec.autoDelete, arguments: spec.arguments });
+      await channel.assertQueue(spec.name, { durable: spec.durable, autoDelete: spec.autoDelete, arguments: toFieldTable(spec.arguments, 'arguments') });
       if (spec.withExchange) await channel.bindQueue(spec.name, spec.name, spec.name);
       this.log.debug({ queue: spec.name, arguments: spec.arguments }, 'declared queue');
     } catch (error) {

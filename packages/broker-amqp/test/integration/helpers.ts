@@ -1,0 +1,62 @@
+/** Shared by the integration tests: the RabbitMQ URL, a silent logger, and a raw amqplib channel for inspection. */
+import { randomUUID } from 'node:crypto';
+import { createLogger } from '@taskq/core';
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { type AmqpBroker, type AmqpBrokerOptions, createAmqpBroker } from '../../src/index.js';
+
+export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
+export const silent = createLogger('silent');
+
+/** A queue name unique to this run, prefixed by the test file's label. */
+export function uniqueQueue(label: string): string {
+  return `taskq-test-${label}-${randomUUID().slice(0, 8)}`;
+}
+
+/** A connected broker on the test RabbitMQ (fails loudly when RabbitMQ is not running). */
+export async function connectedBroker(options: Partial<AmqpBrokerOptions> = {}): Promise<AmqpBroker> {
+  const broker = createAmqpBroker({ url: AMQP_URL, log: silent, ...options });
+  await broker.connect();
+  return broker;
+}
+
+/** A raw amqplib connection and channel, to look at what the transport declared and sent. */
+export async function rawChannel(): Promise<{ model: ChannelModel; channel: Channel; close(): Promise<void> }> {
+  const model = await amqp.connect(AMQP_URL);
+  const channel = await model.createChannel();
+  return { model, channel, close: () => model.close().catch(() => {}) };
+}
+
+/** Delete queues (and their exchanges) on a fresh raw connection, ignoring what does not exist. */
+export async function deleteQueues(names: Iterable<string>): Promise<void> {
+  const model = await amqp.connect(AMQP_URL);
+  try {
+    for (const name of names) {
+      const ch = await model.createChannel();
+      ch.on('error', () => {});
+      await ch.deleteQueue(name).catch(() => {});
+      const ch2 = await model.createChannel();
+      ch2.on('error', () => {});
+      await ch2.deleteExchange(name).catch(() => {});
+      await Promise.allSettled([ch.close(), ch2.close()]);
+    }
+  } finally {
+    await model.close().catch(() => {});
+  }
+}
+
+/** What `rabbitmqctl` reports, as JSON rows (the broker's own view of declarations). */
+export async function rabbitmqctl<T = Record<string, unknown>>(...args: string[]): Promise<T[]> {
+  const { execFile } = await import('node:child_process');
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('rabbitmqctl', [...args, '-q', '--formatter', 'json'], (error, stdout, stderr) => (error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout))),
+  );
+  return JSON.parse(out) as T[];
+}
+
+/** Run python3 (the system one, with Celery 5.2's py-amqp) and return its stdout. */
+export async function python(script: string, ...args: string[]): Promise<string> {
+  const { execFile } = await import('node:child_process');
+  return new Promise<string>((resolve, reject) =>
+    execFile('/usr/bin/python3', ['-c', script, ...args], (error, stdout, stderr) => (error ? reject(new Error(`python3: ${stderr || error.message}`)) : resolve(stdout))),
+  );
+}

@@ -4,8 +4,8 @@
  * does not have the task implementations would.
  *
  * Run on its own against a real broker, with a worker elsewhere:
- *   TASKQ_BROKER_URL=redis://localhost:6379/0 pnpm taskq worker      # terminal 1
- *   TASKQ_BROKER_URL=redis://localhost:6379/0 pnpm tsx src/producer.ts  # terminal 2
+ *   TASKQ_BROKER_URL=redis://localhost:6379/0 pnpm worker     # terminal 1
+ *   TASKQ_BROKER_URL=redis://localhost:6379/0 pnpm producer   # terminal 2
  */
 import { pathToFileURL } from 'node:url';
 import { type App, type AsyncResult, createApp, TaskFailedError } from '@taskq/core';

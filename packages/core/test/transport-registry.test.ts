@@ -1,3 +1,9 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { AppConfig } from '../src/config.js';
@@ -10,6 +16,8 @@ import { createTestApp } from '../src/testing/test-app.js';
 import { createBrokerFromUrl, createResultBackendFromUrl, registerTransport, schemeOf } from '../src/transport-registry.js';
 
 const context = { config: resolveConfig({}, {}) as AppConfig, log: createLogger('silent'), oid: 'test-oid' };
+
+const execFileAsync = promisify(execFile);
 
 describe('choosing a transport by URL scheme', () => {
   it('builds the embedded broker and backend for memory://', async () => {
@@ -32,17 +40,38 @@ describe('choosing a transport by URL scheme', () => {
     await expect(createBrokerFromUrl('zzzzzzz://x', context)).rejects.toThrow(/Known schemes: memory:\/\/, redis:\/\//);
   });
 
+  // Run in a scratch directory outside this workspace, where (as in a user's app
+  // that did not install it) @taskq/broker-amqp cannot be resolved.
+  async function outsideWorkspace(code: string): Promise<Record<string, unknown>> {
+    const dir = await mkdtemp(join(tmpdir(), 'taskq-registry-'));
+    const script = join(dir, 'check.mjs');
+    const core = pathToFileURL(join(import.meta.dirname, '../dist/index.js')).href;
+    await writeFile(script, `import * as core from ${JSON.stringify(core)};\n${code}\n`);
+    try {
+      // vitest's NODE_PATH would let the child resolve the workspace's packages.
+      const { NODE_PATH: _, ...env } = process.env;
+      const { stdout } = await execFileAsync(process.execPath, [script], { cwd: dir, env, timeout: 10_000 });
+      return JSON.parse(stdout) as Record<string, unknown>;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
   it('names the package to install, and the command, when amqp:// is not installed', async () => {
-    const error = await createBrokerFromUrl('amqp://guest:guest@localhost:5672//', context).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransportNotInstalledError);
-    expect((error as TransportNotInstalledError).code).toBe('TASKQ_ERR_TRANSPORT_NOT_INSTALLED');
-    expect((error as TransportNotInstalledError).packageName).toBe('@taskq/broker-amqp');
-    expect((error as Error).message).toContain('pnpm add @taskq/broker-amqp');
+    const error = await outsideWorkspace(`
+      const ctx = { config: core.resolveConfig({}, {}), log: core.createLogger('silent'), oid: 'x' };
+      const e = await core.createBrokerFromUrl('amqp://guest:guest@localhost:5672//', ctx).catch((e) => e);
+      console.log(JSON.stringify({ name: e.name, code: e.code, packageName: e.packageName, message: e.message }));`);
+    expect(error).toMatchObject({ name: 'TransportNotInstalledError', code: 'TASKQ_ERR_TRANSPORT_NOT_INSTALLED', packageName: '@taskq/broker-amqp' });
+    expect(error.message).toContain('pnpm add @taskq/broker-amqp');
   });
 
   it('fails the app’s first broker use the same way', async () => {
-    const app = createTestApp({ brokerUrl: 'amqp://localhost//', resultBackend: 'memory://' });
-    await expect(app.getBroker()).rejects.toThrow(TransportNotInstalledError);
+    const error = await outsideWorkspace(`
+      const app = core.createApp({ brokerUrl: 'amqp://localhost//', resultBackend: 'memory://', logger: core.createLogger('silent'), env: {} });
+      const e = await app.getBroker().catch((e) => e);
+      console.log(JSON.stringify({ name: e.name }));`);
+    expect(error).toEqual({ name: 'TransportNotInstalledError' });
   });
 
   it('uses a transport registered with registerTransport', async () => {

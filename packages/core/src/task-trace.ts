@@ -71,6 +71,7 @@ export async function traceTask(app: App, message: TaskMessage, env: TraceEnv): 
   const controller = new AbortController();
   const onOuterAbort = (): void => controller.abort(env.signal?.reason);
   env.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (env.signal?.aborted) onOuterAbort();
   const ctx = makeContext(app, request, task.options, controller.signal);
   const callArgs = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
 

@@ -216,6 +216,7 @@ export class MemoryBroker implements Broker {
   }
 
   async publish(message: TaskMessage, route: PublishRoute): Promise<void> {
+    if (this.closed) throw new BrokerConnectionError('the memory:// broker was closed; create a new one to publish again');
     this.publishWire(toWireMessage(message), route.routingKey ?? route.queue);
   }
 

@@ -53,6 +53,11 @@ export class AmqpConnection extends EventEmitter<Events> {
     return this.options.endpoints[this.endpointIndex]!;
   }
 
+  /** The local TCP port of the live connection (matches `peer_port` in `rabbitmqctl list_connections`). */
+  get localPort(): number | undefined {
+    return (this.model?.connection as unknown as { stream?: { localPort?: number } } | undefined)?.stream?.localPort;
+  }
+
   get isConnected(): boolean {
     return this.model !== undefined;
   }

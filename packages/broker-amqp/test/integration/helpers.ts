@@ -60,3 +60,20 @@ export async function python(script: string, ...args: string[]): Promise<string>
     execFile('/usr/bin/python3', ['-c', script, ...args], (error, stdout, stderr) => (error ? reject(new Error(`python3: ${stderr || error.message}`)) : resolve(stdout))),
   );
 }
+
+/** Run a rabbitmqctl command that prints nothing useful (stop_app, start_app, close_connection…). */
+export async function rabbitmqctlRun(...args: string[]): Promise<void> {
+  const { execFile } = await import('node:child_process');
+  await new Promise<void>((resolve, reject) =>
+    execFile('rabbitmqctl', args, { timeout: 60_000 }, (error, _stdout, stderr) => (error ? reject(new Error(`rabbitmqctl ${args.join(' ')}: ${stderr || error.message}`)) : resolve())),
+  );
+}
+
+/** Poll an async condition (for broker state only rabbitmqctl can show). */
+export async function untilAsync(check: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}

@@ -21,8 +21,9 @@ console.log(`taskq example: broker ${broker}, result backend ${backend}`);
 const worker = new Worker(app, {
   queues: Object.values(QUEUES),
   concurrency: 4,
-  // Two tasks fail on purpose; their errors are printed with the results, so the log keeps to one line each.
-  logger: createCliLogger(level, { hideErrors: process.env.TASKQ_LOG_LEVEL === undefined }).child({ component: 'worker' }),
+  // Always pretty: this is a demo read by people. Two tasks fail on purpose and their errors are
+  // printed with the results, so their log lines leave out the error objects.
+  logger: createCliLogger(level, { pretty: true, hideErrors: process.env.TASKQ_LOG_LEVEL === undefined }).child({ component: 'worker' }),
 });
 await worker.start();
 let failed = false;

@@ -8,5 +8,9 @@ import { loadApp } from './load-app.js';
  * broker and backend URLs, not the task implementations.
  */
 export async function appOrEnvApp(appFlag: string | undefined): Promise<App> {
-  return (await loadApp(appFlag)) ?? createApp({ name: 'taskq-cli' });
+  const app = (await loadApp(appFlag)) ?? createApp({ name: 'taskq-cli' });
+  // The app logs to stdout, where these commands print ids and results for scripts:
+  // keep it to warnings unless TASKQ_LOG_LEVEL asks for more.
+  if (process.env.TASKQ_LOG_LEVEL === undefined) app.log.level = 'warn';
+  return app;
 }

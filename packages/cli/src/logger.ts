@@ -30,6 +30,6 @@ export function createCliLogger(level: LogLevel, options: CliLoggerOptions = {})
   const ignore = options.hideErrors ? [...PRETTY_IGNORE, 'err'] : PRETTY_IGNORE;
   return pino(
     pinoOptions,
-    transport({ target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: ignore.join(',') } }),
+    transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: ignore.join(',') } }),
   );
 }

@@ -1,11 +1,11 @@
 /** Shared by the integration tests: the RabbitMQ URL, a silent logger, and a raw amqplib channel for inspection. */
 import { randomUUID } from 'node:crypto';
-import { createLogger } from '@taskq/core';
+import { createLogger, type Logger } from '@taskq/core';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import { type AmqpBroker, type AmqpBrokerOptions, createAmqpBroker } from '../../src/index.js';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
-export const silent = createLogger('silent');
+export const silent: Logger = createLogger('silent');
 
 /** A queue name unique to this run, prefixed by the test file's label. */
 export function uniqueQueue(label: string): string {

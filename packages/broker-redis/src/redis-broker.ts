@@ -231,11 +231,13 @@ export class RedisBroker implements Broker {
   // ---- used by RedisConsumer / RedisDelivery -------------------------------------------------
 
   /** Take up to `max` messages from `queues` (in this order within each band), recording them as unacked. */
-  async fetch(queues: readonly string[], max: number): Promise<FetchedEntry[]> {
+  async fetch(queues: readonly string[], max: number, stillWanted: () => boolean = () => true): Promise<FetchedEntry[]> {
     const l = this.layout;
     const keys = [l.unacked, l.unackedIndex, l.deadLetter];
     for (const step of l.prioritySteps) for (const q of queues) keys.push(l.bandKey(q, step));
     await waitReady(this.client, Number.POSITIVE_INFINITY, 'fetch');
+    // The consumer may have stopped while we waited for a reconnect: take nothing then.
+    if (!stillWanted()) return [];
     const flat = await this.client.taskqFetch(keys.length, ...keys, String(max), nowSeconds(), String(queues.length), ...queues);
     const out: FetchedEntry[] = [];
     for (let i = 0; i + 3 < flat.length; i += 4) {
@@ -434,6 +436,11 @@ export class RedisBroker implements Broker {
       }
     }
     if (gone.length > 0 && this.subscriber?.status === 'ready') void this.subscriber.unsubscribe(...gone).catch(() => {});
+  }
+
+  /** True while the command connection is up. */
+  isReady(): boolean {
+    return this.client.status === 'ready';
   }
 
   /** A consumer whose deliveries are all settled after close. */

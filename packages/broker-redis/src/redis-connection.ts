@@ -96,27 +96,45 @@ export function toBrokerError(error: unknown, what: string): TaskqError {
   return new BrokerConnectionError(`Redis connection failed during ${what}: ${e.message}${hint}`, { cause: e });
 }
 
-/** Run `op` against a ready client within `timeoutMs` (waiting for a reconnect counts), mapping errors. */
+/** ioredis refused to write the command (connection not writable): it was certainly not sent. */
+function notSent(error: unknown): boolean {
+  return error instanceof Error && error.message.startsWith("Stream isn't writeable");
+}
+
+/**
+ * Run `op` against a ready client within `timeoutMs` (waiting for a reconnect
+ * counts), mapping errors. A command ioredis refused to write because the
+ * connection was just dropping is retried after the reconnect (it was not
+ * sent, so this cannot duplicate); anything else is not retried here.
+ */
 export async function withDeadline<T>(client: Redis, timeoutMs: number, what: string, op: () => Promise<T>): Promise<T> {
-  const started = Date.now();
-  try {
-    await waitReady(client, timeoutMs, what);
-  } catch (error) {
-    throw toBrokerError(error, what);
-  }
-  const left = Math.max(1, timeoutMs - (Date.now() - started));
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      op(),
-      new Promise<never>((_, reject) => {
-        if (!Number.isFinite(left)) return;
-        timer = setTimeout(() => reject(new BrokerConnectionError(`Redis did not answer ${what} within ${timeoutMs} ms — the connection was lost; it may still complete after a reconnect`)), left);
-      }),
-    ]);
-  } catch (error) {
-    throw toBrokerError(error, what);
-  } finally {
-    if (timer) clearTimeout(timer);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await waitReady(client, Math.max(1, deadline - Date.now()), what);
+    } catch (error) {
+      throw toBrokerError(error, what);
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      return await Promise.race([
+        op(),
+        new Promise<never>((_, reject) => {
+          if (!Number.isFinite(timeoutMs)) return;
+          timer = setTimeout(
+            () => reject(new BrokerConnectionError(`Redis did not answer ${what} within ${timeoutMs} ms — the connection was lost; it may still complete after a reconnect`)),
+            Math.max(1, deadline - Date.now()),
+          );
+        }),
+      ]);
+    } catch (error) {
+      if (notSent(error) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+        continue;
+      }
+      throw toBrokerError(error, what);
+    } finally {
+      if (timer) clearTimeout(timer);
+    }
   }
 }

@@ -85,7 +85,7 @@ export class RedisConsumer implements Consumer {
     const ordered = [...this.queues.slice(start), ...this.queues.slice(0, start)];
     let entries: FetchedEntry[];
     try {
-      entries = await this.broker.fetch(ordered, n);
+      entries = await this.broker.fetch(ordered, n, () => !this.stopped);
       this.retryDelayMs = 0;
     } catch (error) {
       // Reconnects are ioredis' job; back off and look again.
@@ -145,7 +145,8 @@ export class RedisConsumer implements Consumer {
     this.pollTimer = undefined;
     this.broker.detach(this);
     // A fetch in flight has already taken its messages: let it hand them out.
-    await this.fetching;
+    // (One still waiting for a reconnect takes nothing once stopped; do not wait for Redis.)
+    if (this.broker.isReady()) await this.fetching;
   }
 
   async close(): Promise<void> {
@@ -158,7 +159,8 @@ export class RedisConsumer implements Consumer {
   }
 }
 
-class RedisDelivery implements Delivery {
+/** A delivery from Redis; `deliveryTag` is its key in `unacked` / `unacked_index`. */
+export class RedisDelivery implements Delivery {
   private settled = false;
 
   constructor(

@@ -7,7 +7,7 @@ import { buildTaskMessage, type Delivery } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { kombu, type RedisBroker } from '../../src/index.js';
+import { kombu, type RedisBroker, type RedisDelivery } from '../../src/index.js';
 import { brokerFor, deletePrefix, freshPrefix, rawClient } from './helpers.js';
 
 const DB = 10;
@@ -111,7 +111,7 @@ describe('fetch and ack', () => {
     for (let i = 0; i < 5; i++) await send(q, [i]);
     const got = await take([q], 5);
     const tags = await raw.hkeys(`${prefix}unacked`);
-    for (const d of got) expect(tags).toContain((d as unknown as { deliveryTag: string }).deliveryTag);
+    for (const d of got) expect(tags).toContain((d as RedisDelivery).deliveryTag);
     await Promise.all(got.map((d) => d.ack()));
   });
 

@@ -48,8 +48,18 @@ export async function workerCommand(argv: string[]): Promise<number> {
   options.logger = createCliLogger(level);
 
   // Imported here so `taskq call` and `taskq result` never load the worker.
-  const { runWorker } = await import('@taskq/worker');
-  const worker = await runWorker(app, options);
+  const { Worker } = await import('@taskq/worker');
+  const worker = new Worker(app, options);
+  // Handlers go in before start(): a SIGTERM that arrives while the worker
+  // connects, or right after it says "ready", must stop it, not kill it.
+  const uninstall = worker.installSignalHandlers();
+  try {
+    await worker.start();
+  } catch (error) {
+    uninstall();
+    await worker.stop().catch(() => {});
+    throw error;
+  }
   // An in-process transport (memory://) holds no socket open, and a pending
   // promise alone does not keep Node running: hold the process until stopped.
   const keepAlive = setInterval(() => {}, 2 ** 30);

@@ -41,6 +41,44 @@ describe('taskq call', () => {
   });
 });
 
+describe('taskq call flags in the sent message', () => {
+  interface Published {
+    route: { queue: string };
+    headers: { task: string; eta: string | null; expires: string | null };
+    properties: { priority?: number };
+    body: [unknown[], Record<string, unknown>, unknown];
+  }
+  async function published(args: string[]): Promise<Published> {
+    const run = await runCli(['call', ...args, '--app', './recording-app.ts']);
+    expect(run.code).toBe(0);
+    return JSON.parse(run.stderr) as Published;
+  }
+
+  it('puts --args and --kwargs in the body', async () => {
+    const message = await published(['email.send', '--args', '["ada@example.com"]', '--kwargs', '{"subject": "Hi"}']);
+    expect(message.headers.task).toBe('email.send');
+    expect(message.body.slice(0, 2)).toEqual([['ada@example.com'], { subject: 'Hi' }]);
+  });
+
+  it('routes to --queue, else to the default queue', async () => {
+    expect((await published(['t', '--queue', 'emails'])).route.queue).toBe('emails');
+    expect((await published(['t'])).route.queue).toBe('celery');
+  });
+
+  it('turns --countdown into an eta and --expires into an expiry time', async () => {
+    const before = Date.now();
+    const { headers } = await published(['t', '--countdown', '60', '--expires', '120']);
+    expect(Date.parse(headers.eta!)).toBeGreaterThanOrEqual(before + 60_000);
+    expect(Date.parse(headers.expires!)).toBeGreaterThan(Date.parse(headers.eta!));
+  });
+
+  it('passes --eta and --priority through', async () => {
+    const message = await published(['t', '--eta', '2030-01-02T03:04:05Z', '--priority', '7']);
+    expect(Date.parse(message.headers.eta!)).toBe(Date.parse('2030-01-02T03:04:05Z'));
+    expect(message.properties.priority).toBe(7);
+  });
+});
+
 describe('taskq result', () => {
   it('prints the state and the result as JSON', async () => {
     const run = await runCli(['result', SUCCEEDED, '--app', './seeded-results-app.ts']);
@@ -60,6 +98,12 @@ describe('taskq result', () => {
     const run = await runCli(['result', SUCCEEDED, '--json', '--app', './seeded-results-app.ts']);
     expect(run.code).toBe(0);
     expect(JSON.parse(run.stdout)).toMatchObject({ status: 'SUCCESS', result: { total: 42 }, task_id: SUCCEEDED });
+  });
+
+  it('exits 1 with a timeout error when --wait runs out', async () => {
+    const run = await runCli(['result', '44444444-4444-4444-8444-444444444444', '--wait', '0.1']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('TASKQ_ERR_TIMEOUT');
   });
 
   it('reports PENDING for an id with no stored result', async () => {

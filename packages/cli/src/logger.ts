@@ -4,7 +4,8 @@
  * a person at a terminal, JSON lines (for log collectors) otherwise.
  */
 import type { Logger, LogLevel } from '@taskq/core';
-import { destination, pino, transport } from 'pino';
+import { destination, pino } from 'pino';
+import { build as prettyStream } from 'pino-pretty';
 
 /** Same redaction as core's default logger: task arguments and results may hold personal data. */
 const REDACT = { paths: ['task.args', 'task.kwargs', 'task.result'], censor: '[redacted]' };
@@ -28,8 +29,10 @@ export function createCliLogger(level: LogLevel, options: CliLoggerOptions = {})
   const pinoOptions = { name: 'taskq', level, redact: REDACT };
   if (!(options.pretty ?? process.stdout.isTTY === true)) return pino(pinoOptions, destination({ fd: 1, sync: true }));
   const ignore = options.hideErrors ? [...PRETTY_IGNORE, 'err'] : PRETTY_IGNORE;
+  // In-process and synchronous (not a transport thread): log lines stay in order with what the
+  // process prints itself, and none are lost when it exits.
   return pino(
     pinoOptions,
-    transport({ target: 'pino-pretty', options: { colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: ignore.join(',') } }),
+    prettyStream({ colorize: process.stdout.isTTY === true, translateTime: 'SYS:HH:MM:ss.l', ignore: ignore.join(','), sync: true }),
   );
 }

@@ -19,8 +19,13 @@ export const UNACKED_MUTEX_KEY = 'unacked_mutex';
 export const BINDING_KEY_PREFIX = '_kombu.binding.';
 /** kombu's default `visibility_timeout`, seconds. */
 export const DEFAULT_VISIBILITY_TIMEOUT = 3600;
-/** kombu's default `unacked_mutex_expire`, seconds. */
-export const DEFAULT_UNACKED_MUTEX_EXPIRE = 300;
+/**
+ * taskq's default `unacked_mutex_expire`, seconds (kombu's is 300). Each
+ * restore is a compare-and-move of one entry, so the mutex only saves
+ * duplicate work; a short expiry means a worker killed while restoring holds
+ * up restores for seconds, not five minutes.
+ */
+export const DEFAULT_UNACKED_MUTEX_EXPIRE = 15;
 /** taskq's dead-letter list (not a kombu key: kombu has none). */
 export const DEAD_LETTER_KEY = 'taskq.dead';
 /** Channel prefix of taskq's wake-up notifications (`<prefix>taskq.wake.<queue>`). */

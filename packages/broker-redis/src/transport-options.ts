@@ -16,7 +16,7 @@ export interface RedisTransportOptions {
   global_keyprefix?: string;
   /** Sentinel master name (required with sentinel://). */
   master_name?: string;
-  /** Seconds the restore lock is held at most (default 300). */
+  /** Seconds the restore lock is held at most (default 15; kombu's is 300). */
   unacked_mutex_expire?: number | string;
   /** Seconds between idle polls of the queues (default 0.1); taskq producers also wake consumers at once. */
   polling_interval?: number | string;

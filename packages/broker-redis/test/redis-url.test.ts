@@ -49,7 +49,7 @@ describe('parseRedisUrl', () => {
 
 describe('transport options', () => {
   it("has kombu's defaults", () => {
-    expect(resolveTransportOptions()).toMatchObject({ visibilityTimeoutMs: 3_600_000, prioritySteps: [0, 3, 6, 9], keyPrefix: '', unackedMutexExpireMs: 300_000 });
+    expect(resolveTransportOptions()).toMatchObject({ visibilityTimeoutMs: 3_600_000, prioritySteps: [0, 3, 6, 9], keyPrefix: '', unackedMutexExpireMs: 15_000 });
   });
 
   it('lets the URL query override brokerTransportOptions, and parses priority_steps lists', () => {

@@ -8,6 +8,6 @@ set -eu
 QUEUES=$1; shift
 cd "$(dirname "$0")"
 export PYTHONUNBUFFERED=1 PYTHONDONTWRITEBYTECODE=1
-exec /usr/bin/python3 -m celery -A pyapp worker --pool=threads --concurrency=4 \
+exec /usr/bin/python3 -m celery -A pyapp worker --pool=threads --concurrency="${PYAPP_CONCURRENCY:-4}" --prefetch-multiplier="${PYAPP_PREFETCH:-4}" \
   --loglevel="${PYAPP_LOGLEVEL:-WARNING}" --without-mingle --without-gossip \
   -Q "$QUEUES" -n "pyapp-$$@%h" "$@"

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Send one task by name with Python Celery; print one JSON line with its outcome.
 
-usage: send.py NAME ARGS_JSON [--kwargs JSON] [--queue Q] [--countdown S]
+usage: send.py NAME ARGS_JSON|- [--kwargs JSON] [--queue Q] [--countdown S]
                [--eta ISO] [--expires S] [--priority N] [--task-id ID] [--wait S]
 
 stdout: {"task_id", "status", "result"} on SUCCESS; {"task_id", "status",
@@ -46,7 +46,9 @@ def main(argv):
         options["priority"] = a.priority
     if a.task_id:
         options["task_id"] = a.task_id
-    res = app.send_task(a.name, args=json.loads(a.args_json), kwargs=json.loads(a.kwargs), **options)
+    # "-" reads the arguments from stdin (payloads too large for a command line).
+    args = json.loads(sys.stdin.read() if a.args_json == "-" else a.args_json)
+    res = app.send_task(a.name, args=args, kwargs=json.loads(a.kwargs), **options)
     out = sys.stdout
     if a.wait <= 0:
         out.write(json.dumps({"task_id": res.id}) + "\n")

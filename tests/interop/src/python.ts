@@ -7,6 +7,7 @@
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { parseJson, stringifyJson } from '@taskq/core';
 
 export const PYTHON = process.env.PYTHON ?? '/usr/bin/python3';
 export const PYTHON_DIR = fileURLToPath(new URL('../python/', import.meta.url));
@@ -105,23 +106,24 @@ export interface PythonSendOptions {
   wait?: number;
 }
 
-function runPython(script: string, args: string[], urls: PeerUrls): Promise<PythonOutcome> {
+function runPython(script: string, args: string[], urls: PeerUrls, stdin?: string): Promise<PythonOutcome> {
   return new Promise((resolve, reject) => {
-    execFile(PYTHON, [`${PYTHON_DIR}${script}`, ...args], { env: pyEnv(urls), cwd: PYTHON_DIR, timeout: 120_000 }, (error, stdout, stderr) => {
+    const child = execFile(PYTHON, [`${PYTHON_DIR}${script}`, ...args], { env: pyEnv(urls), cwd: PYTHON_DIR, timeout: 120_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
       const line = stdout.trim().split('\n').pop() ?? '';
       try {
-        resolve(JSON.parse(line) as PythonOutcome);
+        resolve(parseJson(line) as PythonOutcome);
       } catch {
         reject(new Error(`${script} printed no JSON (exit ${error?.code}):\n${stdout}\n${stderr}`));
       }
     });
+    child.stdin!.end(stdin ?? '');
   });
 }
 
 /** Send a task with Python Celery's `send_task` and (unless wait is 0) wait for its result with `AsyncResult.get()`. */
 export function pythonSend(urls: PeerUrls, name: string, args: unknown[], options: PythonSendOptions = {}): Promise<PythonOutcome> {
-  const argv = [name, JSON.stringify(args)];
-  if (options.kwargs) argv.push('--kwargs', JSON.stringify(options.kwargs));
+  const argv = [name, '-'];
+  if (options.kwargs) argv.push('--kwargs', stringifyJson(options.kwargs));
   if (options.queue) argv.push('--queue', options.queue);
   if (options.countdown !== undefined) argv.push('--countdown', String(options.countdown));
   if (options.eta) argv.push('--eta', options.eta);
@@ -129,7 +131,7 @@ export function pythonSend(urls: PeerUrls, name: string, args: unknown[], option
   if (options.priority !== undefined) argv.push('--priority', String(options.priority));
   if (options.taskId) argv.push('--task-id', options.taskId);
   argv.push('--wait', String(options.wait ?? 30));
-  return runPython('send.py', argv, urls);
+  return runPython('send.py', argv, urls, stringifyJson(args));
 }
 
 /** Read a result with Python Celery's `AsyncResult(id).get()`. */

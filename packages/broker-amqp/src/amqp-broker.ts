@@ -34,7 +34,6 @@ import {
 } from './celery-topology.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
 import { toFieldTable } from './field-table.js';
-import { rememberReplyTo } from './reply-routes.js';
 import { TopologyManager } from './topology-manager.js';
 import { toAmqpPublish } from './wire.js';
 
@@ -142,7 +141,6 @@ export class AmqpBroker implements Broker {
     const exchange = route.exchange ?? DEFAULT_EXCHANGE;
     const routingKey = route.routingKey ?? route.queue;
     const replyTo = message.properties.reply_to;
-    rememberReplyTo(message.headers.id, replyTo);
     const declareReplyQueue = this.options.rpcReplyQueueExpiresMs !== undefined && replyTo !== undefined && !message.headers.ignore_result;
     await this.publisher.publish({ exchange, routingKey, mandatory: this.mandatory }, content, options, async () => {
       await this.topology.declare(this.queueSpec(route.queue));

@@ -22,7 +22,6 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection.js';
 import { toTaskqError } from './amqp-errors.js';
 import type { QueueSpec } from './celery-topology.js';
-import { rememberReplyTo } from './reply-routes.js';
 import type { TopologyManager } from './topology-manager.js';
 import { fromAmqpMessage } from './wire.js';
 
@@ -186,7 +185,6 @@ export class AmqpConsumer implements Consumer {
       void this.deadLetter(channel, queue, msg, error as SerializationError);
       return;
     }
-    rememberReplyTo(message.headers.id, message.properties.reply_to);
     const delivery = new AmqpDelivery(message, queue, msg.fields.redelivered, msg, channel, this);
     this.held.add(delivery);
     try {

@@ -16,7 +16,6 @@ export { DEFAULT_HEARTBEAT_SECONDS, parseAmqpUrl, parseAmqpUrls } from './amqp-u
 export type { AmqpEndpoint } from './amqp-url.js';
 export * from './celery-topology.js';
 export { toFieldTable } from './field-table.js';
-export { replyToOf } from './reply-routes.js';
 export { createRpcResultBackend, RpcResultBackend } from './rpc-result-backend.js';
 export type { RpcResultBackendOptions, StoreContext } from './rpc-result-backend.js';
 export { fromAmqpMessage, toAmqpPublish } from './wire.js';
@@ -28,11 +27,10 @@ export function createBroker(url: string, context: TransportContext): AmqpBroker
 
 /**
  * Core's module contract: the `rpc://` result backend. Results travel through
- * the app's AMQP broker (`config.brokerUrl`). When the context carries the
- * app's `oid` (proposed core change), the backend's reply queue is the one the
- * app names in `reply_to`.
+ * the app's AMQP broker (`config.brokerUrl`); the backend reads the reply
+ * queue named by the app's `oid`, which the app sends as `reply_to`.
  */
-export function createResultBackend(url: string, context: TransportContext & { oid?: string }): RpcResultBackend {
+export function createResultBackend(url: string, context: TransportContext): RpcResultBackend {
   const brokerUrl = context.config.brokerUrl;
   if (!/^(amqps?|pyamqp):\/\//i.test(brokerUrl)) {
     throw new ConfigError(
@@ -45,7 +43,7 @@ export function createResultBackend(url: string, context: TransportContext & { o
     connectionTimeoutMs: context.config.brokerConnectionTimeout,
     log: context.log,
   };
-  if (context.oid) options.oid = context.oid;
+  options.oid = context.oid;
   const socket = context.config.brokerTransportOptions.socket_options;
   if (socket && typeof socket === 'object') options.socketOptions = socket as Record<string, unknown>;
   return new RpcResultBackend(options);

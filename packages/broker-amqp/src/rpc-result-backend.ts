@@ -29,7 +29,6 @@ import { replyCode, toTaskqError } from './amqp-errors.js';
 import { parseAmqpUrls } from './amqp-url.js';
 import { DEFAULT_EXCHANGE, DELIVERY_MODE_TRANSIENT, replyQueueSpec } from './celery-topology.js';
 import { ConfirmPublisher } from './confirm-publisher.js';
-import { replyToOf } from './reply-routes.js';
 import { TopologyManager } from './topology-manager.js';
 
 export interface RpcResultBackendOptions {
@@ -97,12 +96,11 @@ export class RpcResultBackend implements ResultBackend {
   }
 
   /**
-   * Publish a state to the task's reply queue: `context.replyTo`, else the
-   * `reply_to` this process saw on the task's message (published or
-   * delivered here), else this backend's own queue.
+   * Publish a state to the task's reply queue: `context.replyTo` (the
+   * message's `reply_to`, passed by the worker), else this backend's own queue.
    */
   async store(taskId: string, meta: ResultMeta, context: StoreContext = {}): Promise<void> {
-    const replyTo = context.replyTo ?? replyToOf(taskId) ?? (typeof meta.reply_to === 'string' ? meta.reply_to : undefined) ?? this.oid;
+    const replyTo = context.replyTo ?? this.oid;
     const body = stringifyJson(
       { task_id: taskId, status: meta.status, result: meta.result, traceback: meta.traceback ?? null, children: meta.children ?? [] },
       'rpc result',
@@ -126,7 +124,7 @@ export class RpcResultBackend implements ResultBackend {
   async get(taskId: string): Promise<ResultMeta | undefined> {
     const cached = this.cache.get(taskId);
     if (cached) return structuredClone(cached);
-    const queue = this.replyQueueOf(taskId);
+    const queue = this.oid;
     if (!this.consumed.has(queue)) await this.drain(queue);
     const m = this.cache.get(taskId);
     return m && structuredClone(m);
@@ -135,7 +133,7 @@ export class RpcResultBackend implements ResultBackend {
   async wait(taskId: string, options: { timeoutMs: number; signal?: AbortSignal }): Promise<ResultMeta> {
     const ready = this.readyMeta(taskId);
     if (ready) return ready;
-    await this.consume(this.replyQueueOf(taskId));
+    await this.consume(this.oid);
     const now = this.readyMeta(taskId);
     if (now) return now;
     return new Promise<ResultMeta>((resolve, reject) => {
@@ -172,10 +170,6 @@ export class RpcResultBackend implements ResultBackend {
     this.cache.delete(taskId);
   }
 
-  /** The reply queue a task's states arrive on in this process. */
-  replyQueueOf(taskId: string): string {
-    return replyToOf(taskId) ?? this.oid;
-  }
 
   private readyMeta(taskId: string): ResultMeta | undefined {
     const m = this.cache.get(taskId);

@@ -75,7 +75,7 @@ export function resolveConfig(input: AppConfigInput, env: Env): AppConfig {
   const resultBackend =
     input.resultBackend ??
     envString(env, 'TASKQ_RESULT_BACKEND', 'CELERY_RESULT_BACKEND') ??
-    (SCHEMES_WITH_BACKEND.has(brokerScheme) ? brokerUrl : brokerScheme === 'amqp' || brokerScheme === 'amqps' ? 'rpc://' : 'memory://');
+    (SCHEMES_WITH_BACKEND.has(brokerScheme) ? brokerUrl : brokerScheme === 'amqp' || brokerScheme === 'amqps' || brokerScheme === 'pyamqp' ? 'rpc://' : 'memory://');
   const config: AppConfig = {
     name: input.name ?? envString(env, 'TASKQ_APP_NAME') ?? 'taskq',
     brokerUrl,

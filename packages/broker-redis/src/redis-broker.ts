@@ -68,6 +68,8 @@ interface ScriptCommands {
 type ScriptedRedis = Redis & ScriptCommands;
 
 const ACK_CHUNK = 500;
+/** Envelopes per LPUSH of publishMany (bounded so one command stays a few MB at most). */
+const PUBLISH_CHUNK = 1000;
 const RESTORE_CHUNK = 100;
 
 export class RedisBroker implements Broker {
@@ -170,6 +172,37 @@ export class RedisBroker implements Broker {
     // Published to the anonymous exchange, like Celery: straight to the queue's list.
     const { envelope } = buildEnvelope(message, queue, '');
     await this.publishEnvelope(queue, envelope, message.properties.priority);
+  }
+
+  /**
+   * Publish many messages in one MULTI: per queue band one SADD of the
+   * binding, LPUSHes of up to {@link PUBLISH_CHUNK} envelopes each (in order,
+   * so the consumer takes them first-in first-out) and one wake-up.
+   */
+  async publishMany(items: ReadonlyArray<{ message: TaskMessage; route: PublishRoute }>): Promise<void> {
+    const l = this.layout;
+    // Build every envelope first: an EncodeError sends nothing.
+    const byBand = new Map<string, { queue: string; envelopes: string[] }>();
+    for (const { message, route } of items) {
+      const queue = route.routingKey ?? route.queue;
+      const band = l.queueKeyFor(queue, message.properties.priority);
+      let group = byBand.get(band);
+      if (!group) {
+        group = { queue, envelopes: [] };
+        byBand.set(band, group);
+      }
+      group.envelopes.push(buildEnvelope(message, queue, '').envelope);
+    }
+    // One MULTI for everything: all or nothing, so a retry after a lost connection cannot duplicate part of it.
+    await withDeadline(this.client, this.connectionTimeoutMs, `publish ${items.length} messages`, async () => {
+      const m = this.client.multi();
+      for (const [band, { queue, envelopes }] of byBand) {
+        m.sadd(l.bindingKey(queue), KombuLayout.bindingMember(queue, queue));
+        for (let i = 0; i < envelopes.length; i += PUBLISH_CHUNK) m.lpush(band, ...envelopes.slice(i, i + PUBLISH_CHUNK));
+        m.publish(l.wakeChannel(queue), '');
+      }
+      throwFirstError(await m.exec());
+    });
   }
 
   /**
@@ -489,6 +522,12 @@ export class RedisBroker implements Broker {
 
 function nowSeconds(): string {
   return (Date.now() / 1000).toFixed(6);
+}
+
+function throwFirstError(res: Array<[Error | null, unknown]> | null): void {
+  if (!res) throw new BrokerConnectionError('Redis aborted the transaction; try again');
+  const failed = res.find(([e]) => e)?.[0];
+  if (failed) throw failed;
 }
 
 function sumCounts(res: Array<[Error | null, unknown]> | null, n: number): number {

@@ -122,6 +122,49 @@ export class App {
    */
   async sendTask(name: string, args: unknown[] = [], kwargs: Record<string, unknown> = {}, options: ApplyOptions = {}): Promise<AsyncResult<unknown>> {
     validateApplyOptions(options);
+    const { message, route } = this.prepareSend(name, args, kwargs, options);
+    if (this.conf.taskAlwaysEager) return this.applyEager(message);
+    await this.publish(message, route, this.publishPolicy(options));
+    return new AsyncResult(message.headers.id, this);
+  }
+
+  /**
+   * Send many calls of one task at once (BullMQ's `addBulk`): every call is
+   * validated and built first, so a bad one sends nothing; then the messages
+   * go out together — in one pipeline where the broker has `publishMany`
+   * (Redis), else as concurrent publishes. Each entry of `argsList` is the
+   * args array of one call; `options` apply to all (a `taskId` is refused:
+   * ids must differ). Resolves once the broker holds every message.
+   */
+  async sendMany<A extends unknown[], R>(
+    task: string | TaskContract<A, R> | Task<A, R>,
+    argsList: ReadonlyArray<NoInfer<A>>,
+    options: ApplyOptions = {},
+    kwargs: Record<string, unknown> = {},
+  ): Promise<AsyncResult<Awaited<R>>[]> {
+    validateApplyOptions(options);
+    if (options.taskId !== undefined) throw new InvalidTaskOptionsError('sendMany() cannot take a taskId: each call gets its own id');
+    if (!Array.isArray(argsList)) throw new InvalidTaskOptionsError(`sendMany(task, argsList): argsList must be an array of args arrays, got ${typeof argsList}`);
+    const name = typeof task === 'string' ? task : 'taskName' in task ? task.taskName : task.name;
+    const merged = typeof task === 'string' || 'taskName' in task ? options : { ...contractDefaults(task), ...options };
+    const sends = argsList.map((args) => this.prepareSend(name, args as unknown[], kwargs, merged));
+    if (this.conf.taskAlwaysEager) {
+      const out: AsyncResult<unknown>[] = [];
+      for (const { message } of sends) out.push(await this.applyEager(message));
+      return out as AsyncResult<Awaited<R>>[];
+    }
+    const policy = this.publishPolicy(merged);
+    const broker = await this.getBroker();
+    if (broker.publishMany && sends.length > 0) {
+      await this.withPublishRetry(() => broker.publishMany!(sends), policy);
+    } else {
+      await Promise.all(sends.map(({ message, route }) => this.publish(message, route, policy)));
+    }
+    return sends.map(({ message }) => new AsyncResult(message.headers.id, this)) as AsyncResult<Awaited<R>>[];
+  }
+
+  /** Check one call's arguments and build its message and route (nothing is sent). */
+  private prepareSend(name: string, args: unknown[], kwargs: Record<string, unknown>, options: ApplyOptions): { message: TaskMessage; route: PublishRoute } {
     if (!Array.isArray(args)) throw new InvalidTaskOptionsError(`cannot send ${name}: args must be an array, got ${typeof args}`);
     if (kwargs === null || typeof kwargs !== 'object' || Array.isArray(kwargs)) {
       throw new InvalidTaskOptionsError(`cannot send ${name}: kwargs must be a plain object, got ${Array.isArray(kwargs) ? 'an array' : typeof kwargs}`);
@@ -137,13 +180,15 @@ export class App {
     }
     const task = this.tasks.get(name);
     const message = this.buildMessage(name, args, kwargs, options, task?.options);
-    if (this.conf.taskAlwaysEager) return this.applyEager(message);
     const queue = options.queue ?? task?.options.queue ?? this.conf.defaultQueue;
     const route: PublishRoute = { queue };
     if (options.routingKey !== undefined) route.routingKey = options.routingKey;
     if (options.exchange !== undefined) route.exchange = options.exchange;
-    await this.publish(message, route, options.retry === false ? undefined : { ...DEFAULT_PUBLISH_RETRY_POLICY, ...options.retryPolicy });
-    return new AsyncResult(message.headers.id, this);
+    return { message, route };
+  }
+
+  private publishPolicy(options: ApplyOptions): RetryPolicy | undefined {
+    return options.retry === false ? undefined : { ...DEFAULT_PUBLISH_RETRY_POLICY, ...options.retryPolicy };
   }
 
   /** Build the protocol v2 message for a call, as Celery's `send_task` would. */
@@ -191,9 +236,13 @@ export class App {
   /** Publish a built message, retrying broker connection failures per the policy. */
   async publish(message: TaskMessage, route: PublishRoute, policy?: RetryPolicy): Promise<void> {
     const broker = await this.getBroker();
+    await this.withPublishRetry(() => broker.publish(message, route), policy);
+  }
+
+  private async withPublishRetry(send: () => Promise<void>, policy: RetryPolicy | undefined): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        await broker.publish(message, route);
+        await send();
         return;
       } catch (error) {
         if (!policy || attempt >= policy.maxRetries || !isTaskqError(error, 'TASKQ_ERR_BROKER_CONNECTION')) throw error;

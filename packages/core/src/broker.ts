@@ -81,6 +81,12 @@ export interface Broker {
   close(): Promise<void>;
   /** Resolves once the broker holds the message. Throws EncodeError (nothing sent) or a broker error. */
   publish(message: TaskMessage, route: PublishRoute): Promise<void>;
+  /**
+   * Optional: publish many messages in one go (a pipeline), for `app.sendMany`.
+   * Resolves once the broker holds all of them. Without it, the app publishes
+   * them one by one, concurrently.
+   */
+  publishMany?(items: ReadonlyArray<{ message: TaskMessage; route: PublishRoute }>): Promise<void>;
   consume(queues: readonly string[], onDelivery: (delivery: Delivery) => void, options: ConsumeOptions): Promise<Consumer>;
   /** Delete every waiting message of a queue; returns how many were deleted. */
   purge(queue: string): Promise<number>;

@@ -24,6 +24,7 @@ import type { ResolvedWorkerOptions } from './worker-options.js';
 /** One delivery the worker holds, from receipt until it is settled and done. */
 interface Tracked {
   readonly delivery: Delivery;
+  /** The task's logger (bound to its id and name), made on first use: a pino child per task is costly at thousands of tasks a second. */
   readonly log: Logger;
   readonly acksLate: boolean;
   readonly controller: AbortController;
@@ -76,9 +77,14 @@ export class ConsumerLoop {
   onDelivery(delivery: Delivery): void {
     const h = delivery.message.headers;
     const task = this.app.tasks.get(h.task);
+    const loop = this.log;
+    let child: Logger | undefined;
     const t: Tracked = {
       delivery,
-      log: this.log.child({ taskId: h.id, taskName: h.task }),
+      get log() {
+        child ??= loop.child({ taskId: h.id, taskName: h.task });
+        return child;
+      },
       acksLate: task?.options.acksLate ?? this.app.conf.taskAcksLate,
       controller: new AbortController(),
       settled: false,
@@ -93,7 +99,13 @@ export class ConsumerLoop {
     this.tracked.add(t);
     const dueAt = h.eta ? parseIsoDate(h.eta)?.getTime() : undefined;
     const held = dueAt !== undefined && dueAt > Date.now();
-    t.log.info({ queue: delivery.queue, retries: h.retries, eta: held ? h.eta : undefined, redelivered: delivery.redelivered || undefined }, `Task ${h.task}[${h.id}] received`);
+    if (this.log.isLevelEnabled('info')) {
+      // Same fields as the task's child logger would bind, without making one for the two lines every task logs.
+      this.log.info(
+        { taskId: h.id, taskName: h.task, queue: delivery.queue, retries: h.retries, eta: held ? h.eta : undefined, redelivered: delivery.redelivered || undefined },
+        `Task ${h.task}[${h.id}] received`,
+      );
+    }
     if (!task) {
       this.track(t, this.failUnregistered(t));
       return;
@@ -250,8 +262,9 @@ export class ConsumerLoop {
     const label = `${name}[${id}]`;
     switch (outcome.kind) {
       case 'success': {
+        if (!this.log.isLevelEnabled('info')) return;
         const runtime = outcome.runtimeMs / 1000;
-        t.log.info({ runtime }, `Task ${label} succeeded in ${runtime.toFixed(4)}s`);
+        this.log.info({ taskId: id, taskName: name, runtime }, `Task ${label} succeeded in ${runtime.toFixed(4)}s`);
         return;
       }
       case 'failure': {

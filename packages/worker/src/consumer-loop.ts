@@ -320,8 +320,8 @@ export class ConsumerLoop {
       backend: backend.backend,
       connect: () => backend.connect(),
       close: () => backend.close(),
-      store: async (id, meta) => {
-        if (!t.requeued) await backend.store(id, meta);
+      store: async (id, meta, context) => {
+        if (!t.requeued) await backend.store(id, meta, context);
       },
       get: (id) => backend.get(id),
       wait: (id, options) => backend.wait(id, options),

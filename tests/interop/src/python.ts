@@ -15,10 +15,12 @@ export const PYTHON_DIR = fileURLToPath(new URL('../python/', import.meta.url));
 export interface PeerUrls {
   brokerUrl: string;
   backendUrl: string;
+  /** Extra environment for the Python side (e.g. CELERY_MAX_PRIORITY). */
+  env?: Record<string, string>;
 }
 
 function pyEnv(urls: PeerUrls, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  return { ...process.env, CELERY_BROKER_URL: urls.brokerUrl, CELERY_RESULT_BACKEND: urls.backendUrl, PYTHONDONTWRITEBYTECODE: '1', ...extra };
+  return { ...process.env, CELERY_BROKER_URL: urls.brokerUrl, CELERY_RESULT_BACKEND: urls.backendUrl, PYTHONDONTWRITEBYTECODE: '1', ...urls.env, ...extra };
 }
 
 /** Throws with the install command when Python Celery is missing. */

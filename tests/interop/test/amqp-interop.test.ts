@@ -1,0 +1,5 @@
+import { describeInterop } from '../src/interop-suite.js';
+import { amqpRedisTransport, amqpRpcTransport } from '../src/transports.js';
+
+describeInterop(amqpRpcTransport);
+describeInterop(amqpRedisTransport);

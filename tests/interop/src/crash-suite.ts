@@ -47,7 +47,14 @@ export function describeCrashSafety(transport: InteropTransport): void {
       const first = await startWorkerProcess(CRASH_APP, ['-Q', queue, '-c', '10'], env);
       workers.push(first);
       let before = 0;
-      await until(async () => (before = await done()) >= 200, 60_000, '200 results from the first worker');
+      await until(
+        async () => {
+          before = await done();
+          return before >= 200;
+        },
+        60_000,
+        '200 results from the first worker',
+      );
       await first.kill('SIGKILL');
       expect(before).toBeLessThan(1000);
 

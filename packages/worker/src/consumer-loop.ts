@@ -195,8 +195,11 @@ export class ConsumerLoop {
       .apply({
         message: t.delivery.message,
         env,
-        // Celery's early ack: when the pool accepts the task, before it runs.
-        onStart: () => (t.acksLate ? undefined : this.ack(t)),
+        // Celery's early ack: when the pool accepts the task, before it runs. Sent, not awaited
+        // (as an AMQP basic.ack): waiting for Redis here cost a round trip per task.
+        onStart: () => {
+          if (!t.acksLate) void this.ack(t);
+        },
       })
       .then((result) => this.finish(t, result));
     this.track(t, handling);

@@ -1,0 +1,26 @@
+/** Entry of a measured child process: `prepare`, say ready, wait for go, report the result. */
+import type { ChildMessage, Job, ParentMessage } from './protocol.js';
+
+const send = (m: ChildMessage): void => {
+  process.send?.(m);
+};
+
+async function main(): Promise<void> {
+  const job = JSON.parse(process.argv[2]!) as Job;
+  const mod = job.system === 'taskq' ? await import('./roles/taskq.js') : job.system === 'bullmq' ? await import('./roles/bullmq.js') : await import('./roles/amqplib.js');
+  const run = await mod.prepare(job);
+  const go = new Promise<void>((resolve) => process.on('message', (m: ParentMessage) => m.type === 'go' && resolve()));
+  send({ type: 'ready' });
+  await go;
+  const result = await run();
+  send({ type: 'result', result });
+  process.disconnect?.();
+  // Libraries may keep timers (reconnect, heartbeats): the result is in, leave.
+  setTimeout(() => process.exit(0), 200).unref();
+}
+
+main().catch((error: unknown) => {
+  send({ type: 'error', message: error instanceof Error ? (error.stack ?? error.message) : String(error) });
+  process.exitCode = 1;
+  setTimeout(() => process.exit(1), 200).unref();
+});

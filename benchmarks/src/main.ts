@@ -1,0 +1,348 @@
+/**
+ * `pnpm bench`: taskq vs BullMQ (and Python Celery) on the local Redis, and
+ * taskq vs Celery vs raw amqplib on the local RabbitMQ, in one run.
+ * Every measured side runs in its own child process (one per system, row and
+ * run); each figure is the median of BENCH_RUNS runs. See ../README.md.
+ *
+ *   pnpm bench [--only redis|amqp]     BENCH_RUNS=3 BENCH_JOBS=20000 BENCH_RTT=1000
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { cpus } from 'node:os';
+import { execFileSync } from 'node:child_process';
+import { Queue } from 'bullmq';
+import { type App, createApp } from '@taskq/core';
+import amqp from 'amqplib';
+import { Redis } from 'ioredis';
+import { deleteBenchKeys, PYTHON, peakRssOfPid, runChild, runTogether, startCeleryWorker, stopProcess } from './children.js';
+import { PYTHON_DIR } from './children.js';
+import type { ChildResult, Job } from './protocol.js';
+import { connectionOf } from './roles/bullmq.js';
+import { TASK_NAME } from './roles/taskq.js';
+import { spawn } from 'node:child_process';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const RTT = Number(process.env.BENCH_RTT ?? 1000);
+/** Python Celery drains a few hundred to a thousand jobs a second here: fewer jobs keep `pnpm bench` under ~10 minutes. */
+const CELERY_JOBS = Number(process.env.BENCH_CELERY_JOBS ?? Math.min(JOBS, 5000));
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
+const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const onlyIdx = process.argv.indexOf('--only');
+const ONLY = onlyIdx >= 0 ? process.argv[onlyIdx + 1] : process.env.BENCH_ONLY;
+if (ONLY !== undefined && ONLY !== 'redis' && ONLY !== 'amqp') throw new Error(`--only takes redis or amqp, got ${ONLY}`);
+
+/** One measured figure of one run. */
+interface Sample {
+  value: number;
+  rssMiB: number;
+}
+type Unit = 'jobs/s' | 'ms';
+interface Row {
+  section: 'Redis' | 'RabbitMQ';
+  name: string;
+  unit: Unit;
+  /** system → samples */
+  samples: Map<string, Sample[]>;
+}
+
+const rows: Row[] = [];
+function record(section: Row['section'], name: string, unit: Unit, system: string, sample: Sample): void {
+  let row = rows.find((r) => r.section === section && r.name === name);
+  if (!row) {
+    row = { section, name, unit, samples: new Map() };
+    rows.push(row);
+  }
+  const list = row.samples.get(system) ?? [];
+  list.push(sample);
+  row.samples.set(system, list);
+  const shown = unit === 'jobs/s' ? `${Math.round(sample.value)} jobs/s` : `${sample.value.toFixed(2)} ms`;
+  process.stderr.write(`  ${section} · ${name} · ${system}: ${shown} (peak RSS ${sample.rssMiB.toFixed(0)} MiB)\n`);
+}
+
+const rate = (r: ChildResult): number => (r.count / r.ms) * 1000;
+let seq = 0;
+const qname = (tag: string): string => `bench-${tag}-${process.pid}-${seq++}`;
+
+// ---- fills (in this process, not measured) ---------------------------------------------------
+
+async function withTaskqApp<T>(url: string, queue: string, fn: (app: App) => Promise<T>): Promise<T> {
+  const app = createApp({ name: 'bench-fill', brokerUrl: url, resultBackend: REDIS_URL, defaultQueue: queue, logger: undefined, env: { TASKQ_LOG_LEVEL: 'warn' } });
+  try {
+    return await fn(app);
+  } finally {
+    await app.close();
+  }
+}
+
+async function fillTaskq(url: string, queue: string, n: number): Promise<string[]> {
+  return withTaskqApp(url, queue, async (app) => {
+    const ids: string[] = [];
+    for (let i = 0; i < n; i += 5000) {
+      const batch = Array.from({ length: Math.min(5000, n - i) }, (_, k) => [i + k]);
+      const results = await app.sendMany(TASK_NAME, batch);
+      for (const r of results) ids.push(r.id);
+    }
+    return ids;
+  });
+}
+
+async function fillBull(queue: string, n: number): Promise<void> {
+  const q = new Queue(queue, { connection: connectionOf(REDIS_URL) });
+  for (let i = 0; i < n; i += 5000) await q.addBulk(Array.from({ length: Math.min(5000, n - i) }, (_, k) => ({ name: 'noop', data: { i: i + k } })));
+  await q.close();
+}
+
+// ---- Redis rows -----------------------------------------------------------------------------
+
+function job(system: Job['system'], role: Job['role'], queue: string, jobs: number, concurrency = 1, url = REDIS_URL): Job {
+  return { system, role, url, backend: REDIS_URL, queue, jobs, concurrency };
+}
+
+async function redisRun(): Promise<void> {
+  for (const system of ['taskq', 'bullmq'] as const) {
+    const label = system === 'taskq' ? 'taskq' : 'BullMQ';
+    let q = qname('one');
+    let r = await runChild(job(system, 'enqueue-one', q, JOBS));
+    record('Redis', `enqueue ${JOBS} one by one (all issued at once)`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
+    await deleteBenchKeys(REDIS_URL);
+
+    q = qname('bulk');
+    r = await runChild(job(system, 'enqueue-bulk', q, JOBS));
+    record('Redis', `enqueue ${JOBS} in bulk (one call)`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
+    await deleteBenchKeys(REDIS_URL);
+
+    for (const c of [1, 10, 100]) {
+      q = qname(`drain${c}`);
+      if (system === 'taskq') await fillTaskq(REDIS_URL, q, JOBS);
+      else await fillBull(q, JOBS);
+      r = await runChild(job(system, 'drain', q, JOBS, c));
+      record('Redis', `drain ${JOBS}, concurrency ${c}, results stored`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
+      await deleteBenchKeys(REDIS_URL);
+    }
+
+    q = qname('e2e');
+    const [worker] = await runTogether([job(system, 'drain', q, JOBS, 100), job(system, 'produce', q, JOBS)]);
+    record('Redis', `end-to-end ${JOBS}: producer (100 in flight) + worker (concurrency 100)`, 'jobs/s', label, { value: rate(worker!), rssMiB: worker!.rssMiB });
+    await deleteBenchKeys(REDIS_URL);
+
+    q = qname('rtt');
+    const [w, client] = await runTogether([job(system, 'drain', q, RTT + 1, 10), job(system, 'rtt', q, RTT)]);
+    record('Redis', `round trip p50 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p50!, rssMiB: w!.rssMiB });
+    record('Redis', `round trip p99 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p99!, rssMiB: w!.rssMiB });
+    await deleteBenchKeys(REDIS_URL);
+  }
+}
+
+// ---- Python Celery --------------------------------------------------------------------------
+
+interface Meta {
+  date_done: string | null;
+}
+
+/** Wait until every id has a stored result; throughput from the spread of their date_done. */
+async function celeryThroughput(ids: string[], timeoutMs: number): Promise<number> {
+  const r = new Redis(REDIS_URL);
+  try {
+    const deadline = Date.now() + timeoutMs;
+    const keys = ids.map((id) => `celery-task-meta-${id}`);
+    for (;;) {
+      const n = await r.exists(keys[keys.length - 1]!, ...keys.slice(0, 200));
+      if (n === 201 || (keys.length <= 200 && n === keys.length)) {
+        const all = await r.exists(...keys);
+        if (all === keys.length) break;
+      }
+      if (Date.now() > deadline) throw new Error(`Celery did not finish ${ids.length} tasks in ${timeoutMs} ms`);
+      await new Promise((res) => setTimeout(res, 250));
+    }
+    let min = Number.POSITIVE_INFINITY;
+    let max = 0;
+    for (let i = 0; i < keys.length; i += 2000) {
+      const texts = await r.mget(...keys.slice(i, i + 2000));
+      for (const t of texts) {
+        const done = Date.parse(`${(JSON.parse(t!) as Meta).date_done}Z`);
+        if (done < min) min = done;
+        if (done > max) max = done;
+      }
+    }
+    return ((ids.length - 1) / (max - min)) * 1000;
+  } finally {
+    r.disconnect();
+  }
+}
+
+async function celeryDrain(section: Row['section'], brokerUrl: string, concurrency: number): Promise<void> {
+  const q = qname('celery');
+  const ids = await fillTaskq(brokerUrl, q, CELERY_JOBS);
+  const w = startCeleryWorker({ CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL }, q, concurrency);
+  try {
+    const value = await celeryThroughput(ids, 600_000);
+    record(section, `drain ${JOBS}, concurrency ${concurrency}, results stored`, 'jobs/s', 'Celery (threads, c=10)', { value, rssMiB: peakRssOfPid(w.pid!) });
+  } finally {
+    await stopProcess(w);
+    await deleteBenchKeys(REDIS_URL);
+    if (section === 'RabbitMQ') await deleteAmqpQueue(q);
+  }
+}
+
+async function celeryRtt(section: Row['section'], brokerUrl: string): Promise<void> {
+  const q = qname('celery-rtt');
+  const w = startCeleryWorker({ CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL }, q, 10);
+  try {
+    const out = await new Promise<string>((resolve, reject) => {
+      const p = spawn(PYTHON, ['roundtrip.py', String(RTT)], { cwd: PYTHON_DIR, env: { ...process.env, CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL, BENCH_QUEUE: q }, stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      p.stdout.on('data', (d: Buffer) => {
+        text += d.toString();
+      });
+      p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`roundtrip.py exited with ${code}`))));
+    });
+    const { p50, p99 } = JSON.parse(out.trim().split('\n').pop()!) as { p50: number; p99: number };
+    const rssMiB = peakRssOfPid(w.pid!);
+    record(section, `round trip p50 (${RTT} sequential delay + get)`, 'ms', 'Celery (threads, c=10)', { value: p50, rssMiB });
+    record(section, `round trip p99 (${RTT} sequential delay + get)`, 'ms', 'Celery (threads, c=10)', { value: p99, rssMiB });
+  } finally {
+    await stopProcess(w);
+    await deleteBenchKeys(REDIS_URL);
+    if (section === 'RabbitMQ') await deleteAmqpQueue(q);
+  }
+}
+
+// ---- RabbitMQ rows --------------------------------------------------------------------------
+
+async function deleteAmqpQueue(queue: string): Promise<void> {
+  const conn = await amqp.connect(AMQP_URL);
+  try {
+    const ch = await conn.createChannel();
+    await ch.deleteQueue(queue);
+    await ch.deleteExchange(queue).catch(() => {});
+    await ch.close().catch(() => {});
+  } finally {
+    await conn.close().catch(() => {});
+  }
+}
+
+async function amqpRun(): Promise<void> {
+  const aj = (system: Job['system'], role: Job['role'], queue: string, jobs: number, c = 1): Job => job(system, role, queue, jobs, c, AMQP_URL);
+  // Drain of pre-filled queues, concurrency 10 (Celery's thread pool size), results stored in Redis.
+  let q = qname('amqp-drain');
+  await fillTaskq(AMQP_URL, q, JOBS);
+  let r = await runChild(aj('taskq', 'drain', q, JOBS, 10));
+  record('RabbitMQ', `drain ${JOBS}, concurrency 10, results stored`, 'jobs/s', 'taskq', { value: rate(r), rssMiB: r.rssMiB });
+  await deleteAmqpQueue(q);
+  await deleteBenchKeys(REDIS_URL);
+
+  q = qname('amqp-raw');
+  await runChild(aj('amqplib', 'produce', q, JOBS));
+  r = await runChild(aj('amqplib', 'drain', q, JOBS, 10));
+  record('RabbitMQ', `drain ${JOBS}, concurrency 10, results stored`, 'jobs/s', 'raw amqplib (no results)', { value: rate(r), rssMiB: r.rssMiB });
+  await deleteAmqpQueue(q);
+
+  q = qname('amqp-e2e');
+  const [w] = await runTogether([aj('taskq', 'drain', q, JOBS, 100), aj('taskq', 'produce', q, JOBS)]);
+  record('RabbitMQ', `end-to-end ${JOBS}: producer + worker (concurrency 100)`, 'jobs/s', 'taskq', { value: rate(w!), rssMiB: w!.rssMiB });
+  await deleteAmqpQueue(q);
+  await deleteBenchKeys(REDIS_URL);
+
+  q = qname('amqp-raw-e2e');
+  // The queue must exist before the consumer starts.
+  await runChild(aj('amqplib', 'produce', q, 0));
+  const [rw] = await runTogether([aj('amqplib', 'drain', q, JOBS, 100), aj('amqplib', 'produce', q, JOBS)]);
+  record('RabbitMQ', `end-to-end ${JOBS}: producer + worker (concurrency 100)`, 'jobs/s', 'raw amqplib (no results)', { value: rate(rw!), rssMiB: rw!.rssMiB });
+  await deleteAmqpQueue(q);
+
+  q = qname('amqp-rtt');
+  const [tw, client] = await runTogether([aj('taskq', 'drain', q, RTT + 1, 10), aj('taskq', 'rtt', q, RTT)]);
+  record('RabbitMQ', `round trip p50 (${RTT} sequential delay + get)`, 'ms', 'taskq', { value: client!.p50!, rssMiB: tw!.rssMiB });
+  record('RabbitMQ', `round trip p99 (${RTT} sequential delay + get)`, 'ms', 'taskq', { value: client!.p99!, rssMiB: tw!.rssMiB });
+  await deleteAmqpQueue(q);
+  await deleteBenchKeys(REDIS_URL);
+}
+
+// ---- table ----------------------------------------------------------------------------------
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+function fmt(v: number, unit: Unit): string {
+  if (!Number.isFinite(v)) return '—';
+  return unit === 'jobs/s' ? Math.round(v).toLocaleString('en-US') : v.toFixed(2);
+}
+
+function table(): string {
+  const out: string[] = [];
+  for (const section of ['Redis', 'RabbitMQ'] as const) {
+    const rs = rows.filter((r) => r.section === section);
+    if (rs.length === 0) continue;
+    const others = [...new Set(rs.flatMap((r) => [...r.samples.keys()]).filter((s) => s !== 'taskq'))];
+    out.push(`### ${section}`, '');
+    out.push(`| row | unit | taskq | ${others.join(' | ')} | ${others.map((o) => `taskq / ${o}`).join(' | ')} | peak RSS MiB (taskq${others.map((o) => ` / ${o}`).join('')}) |`);
+    out.push(`|---|---|---:|${others.map(() => '---:|').join('')}${others.map(() => '---:|').join('')}---|`);
+    for (const r of rs) {
+      const med = (s: string): { v: number; rss: number } => {
+        const xs = r.samples.get(s);
+        return xs ? { v: median(xs.map((x) => x.value)), rss: median(xs.map((x) => x.rssMiB)) } : { v: Number.NaN, rss: Number.NaN };
+      };
+      const t = med('taskq');
+      const cells = others.map((o) => fmt(med(o).v, r.unit));
+      const ratios = others.map((o) => {
+        const ratio = t.v / med(o).v;
+        return Number.isFinite(ratio) ? `${ratio.toFixed(2)}×` : '—';
+      });
+      const rss = [t.rss, ...others.map((o) => med(o).rss)].map((x) => (Number.isFinite(x) ? x.toFixed(0) : '—')).join(' / ');
+      out.push(`| ${r.name} | ${r.unit}${r.unit === 'ms' ? ' (lower is better)' : ''} | ${fmt(t.v, r.unit)} | ${cells.join(' | ')} | ${ratios.join(' | ')} | ${rss} |`);
+    }
+    out.push('');
+  }
+  return out.join('\n');
+}
+
+function versions(): string {
+  const req = createRequire(import.meta.url);
+  const v = (p: string): string => (req(`${p}/package.json`) as { version: string }).version;
+  let celery = '?';
+  try {
+    celery = execFileSync(PYTHON, ['-c', 'import celery,kombu;print(celery.__version__, "/ kombu", kombu.__version__)'], { encoding: 'utf8' }).trim();
+  } catch {}
+  return `Node ${process.version}, bullmq ${v('bullmq')}, ioredis ${v('ioredis')}, amqplib ${v('amqplib')}, Celery ${celery}; ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`;
+}
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  process.stderr.write(`pnpm bench: ${RUNS} runs × ${JOBS} jobs, ${RTT} round trips; Redis ${REDIS_URL}, RabbitMQ ${AMQP_URL.replace(/\/\/[^@]*@/, '//***@')}\n`);
+  await deleteBenchKeys(REDIS_URL);
+  for (let run = 1; run <= RUNS; run++) {
+    process.stderr.write(`run ${run}/${RUNS}\n`);
+    if (ONLY !== 'amqp') {
+      await redisRun();
+      await celeryDrain('Redis', REDIS_URL, 10);
+      await celeryRtt('Redis', REDIS_URL);
+    }
+    if (ONLY !== 'redis') {
+      await amqpRun();
+      await celeryDrain('RabbitMQ', AMQP_URL, 10);
+      await celeryRtt('RabbitMQ', AMQP_URL);
+    }
+  }
+  const md = [
+    `## pnpm bench — ${new Date().toISOString().slice(0, 10)}`,
+    '',
+    `Medians of ${RUNS} runs, ${JOBS} no-op jobs per row (${RTT} for round trips; Celery drains ${CELERY_JOBS}, its throughput taken from the spread of its results' date_done). ${versions()}. Took ${Math.round((Date.now() - started) / 1000)} s.`,
+    '',
+    table(),
+  ].join('\n');
+  process.stdout.write(`${md}\n`);
+  const here = dirname(fileURLToPath(import.meta.url));
+  mkdirSync(join(here, '..', 'results'), { recursive: true });
+  writeFileSync(join(here, '..', 'results', 'latest.md'), `${md}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,70 @@
+/**
+ * The parent/child protocol: every measured side runs in its own child
+ * process (one per system, row and run), so its peak RSS is its own.
+ * The child sets up, says `ready`, waits for `go`, does the work and sends
+ * one `result`. Messages travel over the IPC channel; stdout is free for logs.
+ */
+
+/** What a child is asked to do. */
+export interface Job {
+  system: 'taskq' | 'bullmq' | 'amqplib';
+  /** enqueue-one | enqueue-bulk | drain | produce | rtt */
+  role: 'enqueue-one' | 'enqueue-bulk' | 'drain' | 'produce' | 'rtt';
+  /** Broker URL (redis://… or amqp://…). */
+  url: string;
+  /** Result backend URL (taskq), or the Redis URL of BullMQ. */
+  backend: string;
+  queue: string;
+  jobs: number;
+  concurrency: number;
+}
+
+/** What a child reports. */
+export interface ChildResult {
+  /** Wall time of the measured part. */
+  ms: number;
+  /** Messages done in `ms`. */
+  count: number;
+  /** Round-trip percentiles (rtt role), ms. */
+  p50?: number;
+  p99?: number;
+  /** Peak resident set size of the child, MiB (getrusage maxrss). */
+  rssMiB: number;
+}
+
+export type ChildMessage = { type: 'ready' } | { type: 'result'; result: ChildResult } | { type: 'error'; message: string };
+export type ParentMessage = { type: 'go' };
+
+/** Peak RSS of this process so far (kernel's maxrss, KiB → MiB). */
+export function peakRssMiB(): number {
+  return process.resourceUsage().maxRSS / 1024;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
+
+/** Run `fn` concurrently over 0..n-1 with at most `window` in flight. */
+export async function windowed(n: number, window: number, fn: (i: number) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(window, n) }, async () => {
+    while (next < n) {
+      const i = next++;
+      await fn(i);
+    }
+  });
+  await Promise.all(lanes);
+}
+
+/** Resolve when `done()` is true, checking every `everyMs`. */
+export function until(done: () => boolean, everyMs = 2): Promise<void> {
+  return new Promise((resolve) => {
+    const tick = (): void => {
+      if (done()) resolve();
+      else setTimeout(tick, everyMs);
+    };
+    tick();
+  });
+}

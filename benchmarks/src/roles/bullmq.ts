@@ -1,0 +1,74 @@
+/** BullMQ's side of each Redis row, shaped like taskq's. Completed jobs are kept with their return value (removeOnComplete left at its default). */
+import { Queue, QueueEvents, Worker } from 'bullmq';
+import type { ChildResult, Job } from '../protocol.js';
+import { peakRssMiB, percentile, until, windowed } from '../protocol.js';
+
+export function connectionOf(url: string): { host: string; port: number; db: number; maxRetriesPerRequest: null } {
+  const u = new URL(url);
+  return { host: u.hostname, port: Number(u.port || 6379), db: Number(u.pathname.slice(1) || 0), maxRetriesPerRequest: null };
+}
+
+export async function prepare(job: Job): Promise<() => Promise<ChildResult>> {
+  const connection = connectionOf(job.backend);
+  switch (job.role) {
+    case 'enqueue-one':
+    case 'produce': {
+      const queue = new Queue(job.queue, { connection });
+      await queue.waitUntilReady();
+      return async () => {
+        const t0 = performance.now();
+        await windowed(job.jobs, job.role === 'produce' ? 100 : job.jobs, (i) => queue.add('noop', { i }));
+        const ms = performance.now() - t0;
+        await queue.close();
+        return { ms, count: job.jobs, rssMiB: peakRssMiB() };
+      };
+    }
+    case 'enqueue-bulk': {
+      const queue = new Queue(job.queue, { connection });
+      await queue.waitUntilReady();
+      return async () => {
+        const t0 = performance.now();
+        await queue.addBulk(Array.from({ length: job.jobs }, (_, i) => ({ name: 'noop', data: { i } })));
+        const ms = performance.now() - t0;
+        await queue.close();
+        return { ms, count: job.jobs, rssMiB: peakRssMiB() };
+      };
+    }
+    case 'drain': {
+      let done = 0;
+      const worker = new Worker(job.queue, async (j) => (j.data as { i: number }).i, { connection, concurrency: job.concurrency, autorun: false });
+      worker.on('completed', () => {
+        done++;
+      });
+      await worker.waitUntilReady();
+      return async () => {
+        const t0 = performance.now();
+        void worker.run();
+        await until(() => done >= job.jobs);
+        const ms = performance.now() - t0;
+        const rssMiB = peakRssMiB();
+        await worker.close();
+        return { ms, count: job.jobs, rssMiB };
+      };
+    }
+    case 'rtt': {
+      const queue = new Queue(job.queue, { connection });
+      const events = new QueueEvents(job.queue, { connection });
+      await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
+      return async () => {
+        await (await queue.add('noop', { i: -1 })).waitUntilFinished(events, 60_000);
+        const samples: number[] = [];
+        const t0 = performance.now();
+        for (let i = 0; i < job.jobs; i++) {
+          const t = performance.now();
+          await (await queue.add('noop', { i })).waitUntilFinished(events, 60_000);
+          samples.push(performance.now() - t);
+        }
+        const ms = performance.now() - t0;
+        samples.sort((a, b) => a - b);
+        await Promise.all([queue.close(), events.close()]);
+        return { ms, count: job.jobs, p50: percentile(samples, 50), p99: percentile(samples, 99), rssMiB: peakRssMiB() };
+      };
+    }
+  }
+}

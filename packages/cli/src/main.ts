@@ -13,6 +13,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMAND_TABLE: Record<CommandName, () => Promise<Command>> = {
   worker: async () => (await import('./commands/worker.js')).workerCommand,
+  beat: async () => (await import('./commands/beat.js')).beatCommand,
   call: async () => (await import('./commands/call.js')).callCommand,
   result: async () => (await import('./commands/result.js')).resultCommand,
 };

@@ -5,7 +5,7 @@
 import { TaskqError } from '@taskq/core';
 
 /** Names of the commands `taskq` knows, in the order `--help` lists them. */
-export const COMMANDS = ['worker', 'call', 'result'] as const;
+export const COMMANDS = ['worker', 'beat', 'call', 'result'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit code of a usage or configuration error (as with most Unix tools and Celery's click CLI). */
@@ -28,6 +28,7 @@ const TOP = `Usage: taskq <command> [options]
 
 Commands:
   worker   Start a worker that consumes and runs tasks   (celery worker)
+  beat     Send periodic tasks on their schedules        (celery beat)
   call     Send a task by name, optionally wait for it   (celery call)
   result   Print a stored task result                    (celery result)
 
@@ -54,6 +55,30 @@ Options:
       --prefetch-multiplier <N> Messages reserved per unit of concurrency
       --time-limit <S>          Hard time limit per task, in seconds
       --soft-time-limit <S>     Soft time limit per task, in seconds (aborts ctx.signal)
+  -B, --beat                    Also run the beat scheduler in this process (development
+                                only; in production run \`taskq beat\` as its own process)
+  -h, --help                    Show this help`;
+
+const BEAT = `Usage: taskq beat [--app <module>] [options]
+
+Send the app's periodic tasks when they are due (declared with
+defineBeatSchedule / onBeatSetup from @taskq/beat, or a \`beatSchedule\` export
+of the app module). SIGTERM/SIGINT stop it.
+
+Options:
+  -A, --app <module>            App module (default: package.json "taskq.app")
+  -l, --loglevel <level>        trace | debug | info | warn | error | fatal (default: info)
+  -s, --schedule-store <store>  Where last runs are kept:
+                                  file[:PATH]     a JSON file (default ./taskq-beat-schedule.json);
+                                                  one beat per file
+                                  redis[:PREFIX]  the app's Redis broker (default prefix
+                                                  taskq-beat:<app name>); several beats may
+                                                  run, one leader sends
+      --timezone <TZ>           IANA time zone for crontabs (default: TASKQ_TIMEZONE,
+                                CELERY_TIMEZONE, else UTC)
+      --max-interval <S>        Longest sleep between schedule checks (default 300)
+      --lock-ttl <S>            Redis store: seconds the leader lock lives unrenewed; a
+                                standby takes over within it (default 30)
   -h, --help                    Show this help`;
 
 const CALL = `Usage: taskq call <task-name> [options]
@@ -83,7 +108,7 @@ Options:
   -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
   -h, --help               Show this help`;
 
-const TEXTS: Record<CommandName, string> = { worker: WORKER, call: CALL, result: RESULT };
+const TEXTS: Record<CommandName, string> = { worker: WORKER, beat: BEAT, call: CALL, result: RESULT };
 
 /** The usage text of a command, or of `taskq` itself. */
 export function usage(command?: CommandName): string {

@@ -5,7 +5,7 @@ describe('taskq --help and --version', () => {
   it('lists the commands on stdout and exits 0', async () => {
     const run = await runCli(['--help']);
     expect(run.code).toBe(0);
-    for (const command of ['worker', 'call', 'result']) expect(run.stdout).toContain(`  ${command} `);
+    for (const command of ['worker', 'beat', 'call', 'result']) expect(run.stdout).toContain(`  ${command} `);
   });
 
   it('shows a command’s flags with `taskq <command> --help`', async () => {

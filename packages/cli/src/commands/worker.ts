@@ -1,5 +1,5 @@
 /** `taskq worker`: parse flags, load the app, run a Worker until a signal stops it. */
-import type { LogLevel } from '@taskq/core';
+import type { App, Logger, LogLevel } from '@taskq/core';
 import type { WorkerOptions } from '@taskq/worker';
 import { loadApp } from '../load-app.js';
 import { createCliLogger } from '../logger.js';
@@ -15,6 +15,7 @@ const OPTIONS = {
   'prefetch-multiplier': { type: 'string' },
   'time-limit': { type: 'string' },
   'soft-time-limit': { type: 'string' },
+  beat: { type: 'boolean', short: 'B' },
 } as const;
 
 /** Run `taskq worker`; resolves with the exit code once the worker has stopped. */
@@ -53,11 +54,14 @@ export async function workerCommand(argv: string[]): Promise<number> {
   // Handlers go in before start(): a SIGTERM that arrives while the worker
   // connects, or right after it says "ready", must stop it, not kill it.
   const uninstall = worker.installSignalHandlers();
+  let beat: import('@taskq/beat').Beat | undefined;
   try {
     await worker.start();
+    if (flags.values.beat) beat = await startEmbeddedBeat(app, options.logger);
   } catch (error) {
     uninstall();
     await worker.stop().catch(() => {});
+    await app.close();
     throw error;
   }
   // An in-process transport (memory://) holds no socket open, and a pending
@@ -67,7 +71,20 @@ export async function workerCommand(argv: string[]): Promise<number> {
     await worker.stopped;
   } finally {
     clearInterval(keepAlive);
+    await beat?.stop();
     await app.close();
   }
   return 0;
+}
+
+/** `--beat`: the scheduler inside the worker, with the default file store (as Celery's `worker -B`). */
+async function startEmbeddedBeat(app: App, logger: Logger): Promise<import('@taskq/beat').Beat> {
+  const { createBeat } = await import('./beat.js');
+  const beatLogger = logger.child({ component: 'beat' });
+  beatLogger.warn(
+    '--beat runs the periodic task scheduler inside this worker: fine for development, not for production. Run `taskq beat` as its own process; workers started with --beat would each send every periodic task.',
+  );
+  const beat = await createBeat(app, { store: { kind: 'file' } }, beatLogger);
+  await beat.start();
+  return beat;
 }

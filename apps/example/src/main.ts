@@ -6,8 +6,13 @@ import { createCliLogger } from '@taskq/cli';
 import { LOG_LEVELS, type LogLevel } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import { app } from './app.js';
+import { runBeatDemo } from './beat-demo.js';
 import { QUEUES } from './contracts.js';
 import { runProducer } from './producer.js';
+import { HEARTBEAT_SECONDS } from './schedule.js';
+
+/** How long the demo lets beat send the periodic tasks. */
+const BEAT_DEMO_SECONDS = 3.5;
 
 // Logs at warn unless TASKQ_LOG_LEVEL asks for more, so the results stand out;
 // pretty at a terminal, JSON otherwise (the CLI's choice, as `taskq worker` makes it).
@@ -36,6 +41,11 @@ try {
       ? `not as expected: ${unexpected.map((o) => o.label).join('; ')}`
       : `done: ${outcomes.filter((o) => o.ok).length} succeeded, ${outcomes.filter((o) => !o.ok).length} failed as intended`,
   );
+  console.log(`beat: running the periodic tasks for ${BEAT_DEMO_SECONDS} s (cleanup-heartbeat every ${HEARTBEAT_SECONDS} s; cleanup-nightly at 03:00)`);
+  const beatLogger = createCliLogger(level, { pretty: true }).child({ component: 'beat' });
+  const ticks = await runBeatDemo(app, BEAT_DEMO_SECONDS, beatLogger);
+  if (ticks === 0) failed = true;
+  console.log(`beat: ${ticks} periodic task${ticks === 1 ? '' : 's'} sent and run`);
 } catch (error) {
   failed = true;
   console.error(error);

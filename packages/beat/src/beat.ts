@@ -36,12 +36,24 @@ export interface BeatOptions {
   logger?: Logger;
   /** Environment for TASKQ_TIMEZONE / CELERY_TIMEZONE (default: process.env). */
   env?: Env;
+  /** Called after each message the beat sent (metrics, demos). */
+  onSent?: (sent: SentTick) => void;
+}
+
+/** One tick the beat sent. */
+export interface SentTick {
+  /** Entry name. */
+  name: string;
+  task: string;
+  /** The scheduled instant (epoch ms) this message is for. */
+  slot: number;
+  taskId: string;
 }
 
 /** What one pass of the scheduler did. */
 export interface TickResult {
   /** Entries sent in this pass, with their slots. */
-  sent: Array<{ name: string; slot: number; taskId: string }>;
+  sent: SentTick[];
   /** Milliseconds until the scheduler should look again. */
   sleepMs: number;
   /** False when another process holds the leader lock (nothing was sent). */
@@ -58,6 +70,7 @@ export class Beat {
   private readonly clock: Clock;
   private readonly maxIntervalMs: number;
   private readonly extra: BeatSchedule;
+  private readonly onSent: ((sent: SentTick) => void) | undefined;
   private tasks: PeriodicTask[] | undefined;
   private opened = false;
   private leader = false;
@@ -75,6 +88,7 @@ export class Beat {
     if (!(maxInterval > 0)) throw new ConfigError(`maxInterval must be more than 0 seconds, got ${maxInterval}`);
     this.maxIntervalMs = maxInterval * 1000;
     this.extra = options.schedule ?? {};
+    this.onSent = options.onSent;
   }
 
   /** The checked periodic tasks (loads them on first call; throws a ConfigError naming a bad entry). */
@@ -123,7 +137,11 @@ export class Beat {
         last = slot;
         if (await this.store.claim(entry.name, slot)) {
           const taskId = await this.send(entry, slot);
-          if (taskId !== undefined) sent.push({ name: entry.name, slot, taskId });
+          if (taskId !== undefined) {
+            const tick = { name: entry.name, task: entry.task, slot, taskId };
+            sent.push(tick);
+            this.onSent?.(tick);
+          }
         } else {
           this.log.debug({ entry: entry.name, slot: new Date(slot).toISOString() }, 'beat: tick already claimed by another beat');
         }

@@ -4,7 +4,7 @@
  * `@taskq/beat/redis`) one sending leader among many beats.
  */
 export { Beat, DEFAULT_MAX_INTERVAL } from './beat.js';
-export type { BeatOptions, TickResult } from './beat.js';
+export type { BeatOptions, SentTick, TickResult } from './beat.js';
 export { FakeClock, systemClock } from './clock.js';
 export type { Clock } from './clock.js';
 export { CrontabSchedule, crontab } from './crontab.js';

@@ -1,13 +1,3 @@
-import { defineConfig } from 'tsup';
+import { taskqBuild } from '../../tsup.base.js';
 
-export default defineConfig({
-  entry: ['src/index.ts', 'src/testing/index.ts'],
-  format: ['esm'],
-  target: 'node20',
-  platform: 'node',
-  dts: true,
-  tsconfig: 'tsconfig.build.json',
-  sourcemap: true,
-  clean: true,
-  splitting: true,
-});
+export default taskqBuild(['src/index.ts', 'src/testing/index.ts'], { splitting: true });

@@ -5,7 +5,7 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { LOG_LEVELS, type LogLevel, parseJson } from '@taskq/core';
-import { type CommandName, UsageError } from './usage.js';
+import { type CommandName, UsageError, usage } from './usage.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -34,6 +34,13 @@ export function parseFlags(command: CommandName, argv: string[], options: Option
     throw new UsageError(`unexpected argument ${JSON.stringify(parsed.positionals[maxPositionals])}`, command);
   }
   return { values: parsed.values as ParsedFlags['values'], positionals: parsed.positionals };
+}
+
+/** With `--help`, print the command's usage and return true (the command then exits 0). */
+export function printedHelp(command: CommandName, flags: ParsedFlags): boolean {
+  if (!flags.values.help) return false;
+  process.stdout.write(`${usage(command)}\n`);
+  return true;
 }
 
 /** A string flag's value, or undefined when absent. */

@@ -7,8 +7,8 @@ import type { Beat, BeatOptions, BeatSchedule } from '@taskq/beat';
 import { type App, ConfigError, type Logger, type LogLevel } from '@taskq/core';
 import { importApp, locateApp } from '../load-app.js';
 import { createCliLogger } from '../logger.js';
-import { levelFlag, parseFlags, secondsFlag, stringFlag } from '../parse-flags.js';
-import { UsageError, usage } from '../usage.js';
+import { levelFlag, parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
+import { UsageError } from '../usage.js';
 
 const OPTIONS = {
   app: { type: 'string', short: 'A' },
@@ -80,10 +80,7 @@ export async function createBeat(app: App, setup: BeatSetup, logger: Logger): Pr
 /** Run `taskq beat`; resolves with the exit code once the beat has stopped. */
 export async function beatCommand(argv: string[]): Promise<number> {
   const flags = parseFlags('beat', argv, OPTIONS, 0);
-  if (flags.values.help) {
-    process.stdout.write(`${usage('beat')}\n`);
-    return 0;
-  }
+  if (printedHelp('beat', flags)) return 0;
   const level: LogLevel = levelFlag('beat', flags, 'loglevel') ?? 'info';
   const store = parseStoreSpec(stringFlag(flags, 'schedule-store'));
   const maxInterval = positiveSeconds(flags, 'max-interval');

@@ -1,8 +1,8 @@
 /** `taskq call`: send a task by name; with --wait, print its result. */
 import { type ApplyOptions, stringifyJson, TaskFailedError } from '@taskq/core';
 import { appOrEnvApp } from '../app-from-flags.js';
-import { intFlag, jsonFlag, parseFlags, secondsFlag, stringFlag } from '../parse-flags.js';
-import { UsageError, usage } from '../usage.js';
+import { intFlag, jsonFlag, parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
+import { UsageError } from '../usage.js';
 
 const OPTIONS = {
   app: { type: 'string', short: 'A' },
@@ -19,10 +19,7 @@ const OPTIONS = {
 /** Run `taskq call`; resolves with the exit code (1 when the awaited task failed). */
 export async function callCommand(argv: string[]): Promise<number> {
   const flags = parseFlags('call', argv, OPTIONS, 1);
-  if (flags.values.help) {
-    process.stdout.write(`${usage('call')}\n`);
-    return 0;
-  }
+  if (printedHelp('call', flags)) return 0;
   const name = flags.positionals[0];
   if (name === undefined) throw new UsageError('which task? e.g. taskq call email.send --args \'["a@example.com"]\'', 'call');
   const args = jsonFlag('call', flags, 'args', 'array') ?? [];

@@ -1,8 +1,8 @@
 /** `taskq result`: print a task's stored state and result or error. */
 import { errorFromMeta, type ResultMeta, stringifyJson } from '@taskq/core';
 import { appOrEnvApp } from '../app-from-flags.js';
-import { parseFlags, secondsFlag, stringFlag } from '../parse-flags.js';
-import { UsageError, usage } from '../usage.js';
+import { parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
+import { UsageError } from '../usage.js';
 
 const OPTIONS = {
   app: { type: 'string', short: 'A' },
@@ -13,10 +13,7 @@ const OPTIONS = {
 /** Run `taskq result`; resolves with the exit code (1 when the task failed or was revoked). */
 export async function resultCommand(argv: string[]): Promise<number> {
   const flags = parseFlags('result', argv, OPTIONS, 1);
-  if (flags.values.help) {
-    process.stdout.write(`${usage('result')}\n`);
-    return 0;
-  }
+  if (printedHelp('result', flags)) return 0;
   const id = flags.positionals[0];
   if (id === undefined) throw new UsageError('which task? e.g. taskq result 2f8c5a1e-…', 'result');
   const wait = secondsFlag('result', flags, 'wait');

@@ -3,8 +3,8 @@ import type { App, Logger, LogLevel } from '@taskq/core';
 import type { WorkerOptions } from '@taskq/worker';
 import { loadApp } from '../load-app.js';
 import { createCliLogger } from '../logger.js';
-import { intFlag, levelFlag, listFlag, parseFlags, secondsFlag, stringFlag } from '../parse-flags.js';
-import { UsageError, usage } from '../usage.js';
+import { intFlag, levelFlag, listFlag, parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
+import { UsageError } from '../usage.js';
 
 const OPTIONS = {
   app: { type: 'string', short: 'A' },
@@ -21,10 +21,7 @@ const OPTIONS = {
 /** Run `taskq worker`; resolves with the exit code once the worker has stopped. */
 export async function workerCommand(argv: string[]): Promise<number> {
   const flags = parseFlags('worker', argv, OPTIONS, 0);
-  if (flags.values.help) {
-    process.stdout.write(`${usage('worker')}\n`);
-    return 0;
-  }
+  if (printedHelp('worker', flags)) return 0;
   const level: LogLevel = levelFlag('worker', flags, 'loglevel') ?? 'info';
   const options: WorkerOptions = {};
   const queues = listFlag('worker', flags, 'queues');

@@ -13,6 +13,7 @@ import { MemoryResultBackend } from './memory/memory-result-backend.js';
 import type { ResultBackend } from './result-backend.js';
 import { DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay, type RetryPolicy } from './retry-policy.js';
 import { Signature } from './signature.js';
+import { Signals } from './signals.js';
 import { type BoundTaskFn, createTask, type Task, type TaskFn } from './task.js';
 import { type ApplyOptions, type ResolvedTaskOptions, resolveTaskOptions, type TaskOptions, toDate, validateApplyOptions } from './task-options.js';
 import { traceTask } from './task-trace.js';
@@ -46,6 +47,8 @@ export class App {
   readonly tasks = new TaskRegistry();
   /** The app's reply-to id (Celery's `app.oid`), sent as `reply_to` on every message. */
   readonly oid = randomUUID();
+  /** Lifecycle hooks (Celery's signals): `app.signals.on('taskFailure', fn)`. See signals.ts. */
+  readonly signals: Signals = new Signals((error, signal) => this.log.error({ err: error, signal }, `a ${signal} signal handler failed`));
   private brokerPromise: Promise<Broker> | undefined;
   private backendPromise: Promise<ResultBackend> | undefined;
   private eagerBackend: MemoryResultBackend | undefined;

@@ -51,6 +51,8 @@ export type { ExceptionInfo, ResultBackend, ResultMeta, StoreContext, TaskState,
 export { backoffCountdown, DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay } from './retry-policy.js';
 export type { BackoffOptions, RetryPolicy } from './retry-policy.js';
 export { Signature } from './signature.js';
+export { Signals } from './signals.js';
+export type { SignalErrorHandler, SignalHandler, SignalName, SignalPayloads } from './signals.js';
 export type { SignatureSender } from './signature.js';
 export type { BoundTaskFn, RetryOptions, Task, TaskContext, TaskFn, TaskRequest } from './task.js';
 export { parseRateLimit, resolveTaskOptions, validateApplyOptions } from './task-options.js';

@@ -12,6 +12,7 @@ import { stringifyJson } from './json.js';
 import { MemoryResultBackend } from './memory/memory-result-backend.js';
 import type { ResultBackend } from './result-backend.js';
 import { DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay, type RetryPolicy } from './retry-policy.js';
+import { builtinTask } from './canvas-builtins.js';
 import { Signature } from './signature.js';
 import { Signals } from './signals.js';
 import { type BoundTaskFn, createTask, type Task, type TaskFn } from './task.js';
@@ -33,6 +34,11 @@ export interface AppOptions extends AppConfigInput {
 
 /** The registry of an app's tasks, by name. */
 export class TaskRegistry extends Map<string, Task> {
+  /** A registered task, else one of Celery's built-in canvas tasks (`celery.map`, `celery.starmap`, `celery.chunks`). */
+  override get(name: string): Task | undefined {
+    return super.get(name) ?? builtinTask(name);
+  }
+
   /** Registered names, sorted (as `inspect registered` shows them). */
   names(): string[] {
     return [...this.keys()].sort();
@@ -256,8 +262,8 @@ export class App {
     }
   }
 
-  /** Run a message in this process (eager mode): retries run inline at once. */
-  private async applyEager(first: TaskMessage): Promise<AsyncResult<unknown>> {
+  /** Run a message in this process (eager mode): retries run inline at once. @internal (used by canvas) */
+  async applyEager(first: TaskMessage): Promise<AsyncResult<unknown>> {
     this.eagerBackend ??= new MemoryResultBackend(`memory://eager-${this.oid}`, { resultExpires: this.conf.resultExpires });
     const backend = this.eagerBackend;
     let message = first;

@@ -2,6 +2,7 @@
  * The result store contract, and Celery's result meta: what Python's
  * `AsyncResult` reads and what taskq writes.
  */
+import type { ChordPart, ChordPartOutcome, GroupMeta } from './canvas-backend.js';
 
 export const TASK_STATES = ['PENDING', 'RECEIVED', 'STARTED', 'SUCCESS', 'FAILURE', 'RETRY', 'REVOKED'] as const;
 export type TaskState = (typeof TASK_STATES)[number];
@@ -65,4 +66,18 @@ export interface ResultBackend {
   /** Resolve with the meta once the task is in a ready state; throws TimeoutError after `timeoutMs`. */
   wait(taskId: string, options: WaitOptions): Promise<ResultMeta>;
   forget(taskId: string): Promise<void>;
+  /** Canvas (optional): save a group's member ids under `celery-taskset-meta-<gid>` (Celery's `GroupResult.save()`). */
+  saveGroup?(groupId: string, meta: GroupMeta): Promise<void>;
+  /** Canvas (optional): a saved group, or undefined. */
+  restoreGroup?(groupId: string): Promise<GroupMeta | undefined>;
+  /** Canvas (optional): delete a saved group. */
+  deleteGroup?(groupId: string): Promise<void>;
+  /** Canvas (optional): record a chord header's size before its members are sent (Celery's `set_chord_size`). */
+  setChordSize?(groupId: string, size: number): Promise<void>;
+  /**
+   * Canvas (optional): record one finished chord header member and tell
+   * whether it completed the header; the caller that gets `complete: true`
+   * (exactly one) sends the chord's callback. Backends without it cannot run chords.
+   */
+  onChordPartReturn?(part: ChordPart): Promise<ChordPartOutcome>;
 }

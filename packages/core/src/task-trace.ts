@@ -22,6 +22,7 @@ import type { ResultBackend, ResultMeta, TaskState } from './result-backend.js';
 import { backoffCountdown } from './retry-policy.js';
 import { makeContext, type Task, type TaskRequest } from './task.js';
 import { parseIsoDate, toCeleryIso, toNaiveUtcIso } from './time.js';
+import { hasWorkflow, runWorkflowCallbacks } from './workflow-callbacks.js';
 
 export interface TraceEnv {
   /** Node name of the executing worker (`name@host`). */
@@ -48,8 +49,18 @@ export type TraceOutcome =
   | { kind: 'reject'; requeue: boolean; reason: string }
   | { kind: 'ignored'; runtimeMs: number };
 
-/** Run one message. Stores SUCCESS/FAILURE/RETRY/REVOKED unless the result is ignored. Never throws for task errors. */
+/**
+ * Run one message. Stores SUCCESS/FAILURE/RETRY/REVOKED unless the result is
+ * ignored, then runs its workflow (chain, callbacks, errbacks, chord part).
+ * Never throws for task errors.
+ */
 export async function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+  const outcome = await runTrace(app, message, env);
+  if (hasWorkflow(message)) await runWorkflowCallbacks(app, message, outcome, env.backend, env.eager);
+  return outcome;
+}
+
+async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
   const h = message.headers;
   const task = app.tasks.get(h.task);
   if (!task) {

@@ -59,6 +59,9 @@ export interface TaskContext {
   retry(options?: RetryOptions): never;
 }
 
+/** The first parameter's type: what a chain's previous step must return. `never` for a task without parameters. */
+export type FirstParam<A extends unknown[]> = A extends [] ? never : A extends [infer F, ...unknown[]] ? F : A extends [(infer O)?, ...unknown[]] ? O | undefined : A[0];
+
 /** Arguments of a task function; a bound task's function takes the context first. */
 export type TaskFn<A extends unknown[], R> = (...args: A) => R;
 export type BoundTaskFn<A extends unknown[], R> = (ctx: TaskContext, ...args: A) => R;
@@ -78,10 +81,13 @@ export interface Task<A extends unknown[] = unknown[], R = unknown> {
   applyAsync(args?: A, options?: ApplyOptions): Promise<AsyncResult<Awaited<R>>>;
   /** Send with keyword arguments too (they reach the function as one trailing object argument). */
   applyAsync(args: A, kwargs: Record<string, unknown>, options?: ApplyOptions): Promise<AsyncResult<Awaited<R>>>;
-  /** A signature with (some of) the arguments, for later or for workflows. */
-  s(...args: Partial<A>): Signature<Awaited<R>>;
+  /**
+   * A signature with (some of) the arguments, for later or for workflows. In
+   * a chain the previous result is prepended, so it must fit the first parameter.
+   */
+  s(...args: Partial<A>): Signature<Awaited<R>, FirstParam<A>>;
   /** An immutable signature: a parent's result is not prepended. */
-  si(...args: A): Signature<Awaited<R>>;
+  si(...args: A): Signature<Awaited<R>, unknown>;
   /** Run the function with a context (used by workers and eager mode). */
   run(ctx: TaskContext, args: unknown[]): R;
 }

@@ -3,6 +3,7 @@
  * by every app naming the same URL, with expiry and push-based waiting.
  */
 import { EventEmitter } from 'node:events';
+import type { ChordPart, ChordPartOutcome, GroupMeta } from '../canvas-backend.js';
 import { TimeoutError } from '../errors.js';
 import { READY_STATES, type ResultBackend, type ResultMeta, type WaitOptions } from '../result-backend.js';
 
@@ -11,8 +12,15 @@ interface Entry {
   expiresAt: number;
 }
 
+interface ChordState {
+  size: number | undefined;
+  parts: Map<string, ChordPart>;
+}
+
 class MemoryResultStore {
   readonly entries = new Map<string, Entry>();
+  readonly groups = new Map<string, { meta: GroupMeta; expiresAt: number }>();
+  readonly chords = new Map<string, ChordState>();
   readonly events = new EventEmitter();
   constructor() {
     this.events.setMaxListeners(0);
@@ -109,6 +117,45 @@ export class MemoryResultBackend implements ResultBackend {
 
   async forget(taskId: string): Promise<void> {
     this.store_.entries.delete(taskId);
+  }
+
+  async saveGroup(groupId: string, meta: GroupMeta): Promise<void> {
+    this.store_.groups.set(groupId, { meta: structuredClone(meta), expiresAt: Date.now() + this.ttlMs });
+  }
+
+  async restoreGroup(groupId: string): Promise<GroupMeta | undefined> {
+    const g = this.store_.groups.get(groupId);
+    if (!g || g.expiresAt <= Date.now()) return undefined;
+    return structuredClone(g.meta);
+  }
+
+  async deleteGroup(groupId: string): Promise<void> {
+    this.store_.groups.delete(groupId);
+  }
+
+  async setChordSize(groupId: string, size: number): Promise<void> {
+    const chord = this.chord(groupId);
+    chord.size = size;
+  }
+
+  /** Count a finished header member; complete once as many distinct members as the chord's size reported (as the Redis backend's zset). */
+  async onChordPartReturn(part: ChordPart): Promise<ChordPartOutcome> {
+    const chord = this.chord(part.groupId);
+    chord.parts.set(part.taskId, structuredClone(part));
+    if (chord.size === undefined || chord.parts.size !== chord.size) return { complete: false };
+    this.store_.chords.delete(part.groupId);
+    const rank = (p: ChordPart): number => p.groupIndex ?? Number.MAX_SAFE_INTEGER;
+    const parts = [...chord.parts.values()].sort((a, b) => rank(a) - rank(b));
+    return { complete: true, parts: parts.map(({ taskId, state, result }) => ({ taskId, state, result })) };
+  }
+
+  private chord(groupId: string): ChordState {
+    let chord = this.store_.chords.get(groupId);
+    if (!chord) {
+      chord = { size: undefined, parts: new Map() };
+      this.store_.chords.set(groupId, chord);
+    }
+    return chord;
   }
 }
 

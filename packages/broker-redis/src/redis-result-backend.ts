@@ -4,9 +4,10 @@
  * waiters wake without polling. One subscriber connection per backend
  * multiplexes every waiter.
  */
-import { BrokerConnectionError, createLogger, type Logger, parseJson, READY_STATES, redactUrl, type ResultBackend, type ResultMeta, stringifyJson, TimeoutError, type WaitOptions } from '@taskq/core';
+import { BrokerConnectionError, type ChordPart, type ChordPartOutcome, createLogger, type GroupMeta, type Logger, parseJson, READY_STATES, redactUrl, type ResultBackend, type ResultMeta, stringifyJson, TimeoutError, type WaitOptions } from '@taskq/core';
 import type { Redis, RedisOptions } from 'ioredis';
 import { RESULT_KEY_PREFIX } from './kombu-layout.js';
+import * as chords from './redis-chord.js';
 import { STORE_RESULT_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { parseRedisUrl } from './redis-url.js';
@@ -99,6 +100,27 @@ export class RedisResultBackend implements ResultBackend {
 
   async forget(taskId: string): Promise<void> {
     await withDeadline(this.client, this.timeoutMs, `forget result of ${taskId}`, () => this.client.del(RedisResultBackend.key(taskId)));
+  }
+
+  /** Canvas: groups and chord counters as Celery's Redis backend keeps them (see redis-chord.ts). */
+  saveGroup(groupId: string, meta: GroupMeta): Promise<void> {
+    return withDeadline(this.client, this.timeoutMs, `save group ${groupId}`, () => chords.saveGroup(this.client, this.ttl, groupId, meta));
+  }
+
+  restoreGroup(groupId: string): Promise<GroupMeta | undefined> {
+    return withDeadline(this.client, this.timeoutMs, `restore group ${groupId}`, () => chords.restoreGroup(this.client, groupId));
+  }
+
+  deleteGroup(groupId: string): Promise<void> {
+    return withDeadline(this.client, this.timeoutMs, `delete group ${groupId}`, () => chords.deleteGroup(this.client, groupId));
+  }
+
+  setChordSize(groupId: string, size: number): Promise<void> {
+    return withDeadline(this.client, this.timeoutMs, `set chord size of ${groupId}`, () => chords.setChordSize(this.client, this.ttl, groupId, size));
+  }
+
+  onChordPartReturn(part: ChordPart): Promise<ChordPartOutcome> {
+    return withDeadline(this.client, this.timeoutMs, `count chord part of ${part.groupId}`, () => chords.chordPartReturn(this.client, this.ttl, part));
   }
 
   /**

@@ -1,0 +1,116 @@
+/**
+ * Profile taskq on RabbitMQ in this process (AMQP-specific; see profile.ts for Redis):
+ *
+ *   node --cpu-prof --cpu-prof-dir=/tmp/prof --import tsx src/profile-amqp.ts drain 10 [redis|none|rpc]
+ *   node --import tsx src/profile-amqp.ts produce 100
+ *
+ * With PROFILE_OUT=file.cpuprofile only the timed part is profiled (no --cpu-prof needed).
+ *
+ * `drain C R` fills BENCH_JOBS jobs (not timed), then drains them with a worker of
+ * concurrency C; R is where results go: the Redis backend (default, as `pnpm bench`),
+ * `none` (the task ignores its result: transport cost only) or `rpc` (rpc:// replies on
+ * RabbitMQ). `produce W` times BENCH_JOBS individual `delay()` calls, W in flight.
+ * `raw C` is `pnpm bench`'s raw amqplib ceiling (fill, then drain with prefetch 4 × C).
+ * Each prints wall time and CPU per job of this process and of RabbitMQ.
+ */
+import { createApp } from '@taskq/core';
+import { Worker } from '@taskq/worker';
+import amqp from 'amqplib';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { deleteBenchKeys } from './children.js';
+import { prepare as prepareRaw } from './roles/amqplib.js';
+import { until, windowed } from './protocol.js';
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
+const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const mode = process.argv[2] ?? 'drain';
+const n = Number(process.argv[3] ?? 10);
+const results = process.argv[4] ?? 'redis';
+const queue = `bench-profile-amqp-${process.pid}`;
+
+/** CPU seconds used so far by RabbitMQ's Erlang VM (beam.smp), from /proc; NaN when not found. */
+function rabbitCpuSeconds(): number {
+  try {
+    const pid = execFileSync('pgrep', ['-o', 'beam.smp'], { encoding: 'utf8' }).trim();
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** Wall time plus this process's and RabbitMQ's CPU per job for the timed part. */
+async function timed(fn: () => Promise<void>): Promise<string> {
+  const c0 = process.cpuUsage();
+  const r0 = rabbitCpuSeconds();
+  const t0 = performance.now();
+  await fn();
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const rabbit = rabbitCpuSeconds() - r0;
+  const perJob = (us: number): string => `${(us / JOBS).toFixed(1)} µs`;
+  return `${ms.toFixed(0)} ms: ${Math.round((JOBS / ms) * 1000)} jobs/s; CPU per job: this process ${perJob(c.user + c.system)}, RabbitMQ ${perJob(rabbit * 1e6)}`;
+}
+
+const session = new Session();
+async function profiled<T>(fn: () => Promise<T>): Promise<T> {
+  const out = process.env.PROFILE_OUT;
+  if (!out) return fn();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  const value = await fn();
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(out, JSON.stringify(profile));
+  return value;
+}
+
+const backend = results === 'rpc' ? 'rpc://' : REDIS_URL;
+const app = createApp({ name: 'bench', brokerUrl: AMQP_URL, resultBackend: backend, defaultQueue: queue });
+const noop = app.task('bench.noop', (i: number) => i, { ignoreResult: results === 'none' });
+await app.getBroker();
+await app.getBackend();
+
+if (mode === 'raw') {
+  // The raw amqplib ceiling of `pnpm bench` (roles/amqplib.ts), with the same CPU figures.
+  const job = { system: 'amqplib', url: AMQP_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: n } as const;
+  await (await prepareRaw({ ...job, role: 'produce' }))();
+  const drain = await prepareRaw({ ...job, role: 'drain' });
+  const report = await profiled(() =>
+    timed(async () => {
+      await drain();
+    }),
+  );
+  process.stderr.write(`raw amqplib drained ${JOBS} (prefetch ${4 * n}) in ${report}\n`);
+  await app.close();
+} else if (mode === 'produce') {
+  const report = await profiled(() =>
+    timed(async () => {
+      await windowed(JOBS, n, (i) => noop.delay(i));
+    }),
+  );
+  process.stderr.write(`published ${JOBS} (${n} in flight) in ${report}\n`);
+  await app.close();
+} else {
+  for (let i = 0; i < JOBS; i += 5000) await app.sendMany(noop, Array.from({ length: Math.min(5000, JOBS - i) }, (_, k) => [i + k] as [number]));
+  const worker = new Worker(app, { concurrency: n, queues: [queue] });
+  const report = await profiled(() =>
+    timed(async () => {
+      await worker.start();
+      await until(() => (worker.stats().processed['bench.noop'] ?? 0) >= JOBS);
+    }),
+  );
+  await worker.stop();
+  process.stderr.write(`drained ${JOBS} (concurrency ${n}, results ${results}) in ${report}\n`);
+  await app.close();
+}
+const conn = await amqp.connect(AMQP_URL);
+const ch = await conn.createChannel();
+await ch.deleteQueue(queue);
+await ch.deleteExchange(queue).catch(() => {});
+await conn.close();
+if (results !== 'rpc') await deleteBenchKeys(REDIS_URL);
+process.exit(0);

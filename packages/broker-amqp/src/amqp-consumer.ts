@@ -20,6 +20,7 @@ import {
 } from '@taskq/core';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import type { AmqpConnection } from './amqp-connection.js';
+import { AckBatcher } from './ack-batcher.js';
 import { toTaskqError } from './amqp-errors.js';
 import type { QueueSpec } from './celery-topology.js';
 import type { TopologyManager } from './topology-manager.js';
@@ -50,14 +51,14 @@ class AmqpDelivery implements Delivery {
   ) {}
 
   async ack(): Promise<void> {
-    this.settle((ch) => ch.ack(this.msg));
+    this.settle((acks) => acks.ack(this.msg.fields.deliveryTag));
   }
 
   async reject(requeue: boolean): Promise<void> {
-    this.settle((ch) => ch.nack(this.msg, false, requeue));
+    this.settle((acks) => acks.nack(this.msg.fields.deliveryTag, requeue));
   }
 
-  private settle(fn: (channel: Channel) => void): void {
+  private settle(fn: (acks: AckBatcher) => void): void {
     if (this.settled) return;
     this.settled = true;
     this.consumer.settled(this, this.channel, fn);
@@ -69,6 +70,8 @@ type State = 'running' | 'stopped' | 'closed';
 export class AmqpConsumer implements Consumer {
   private state: State = 'running';
   private channel: Channel | undefined;
+  /** Acks of the current channel, coalesced per event-loop turn. */
+  private acks: AckBatcher | undefined;
   private readonly tags = new Map<string, string>();
   private readonly held = new Set<AmqpDelivery>();
   private resuming = false;
@@ -107,9 +110,10 @@ export class AmqpConsumer implements Consumer {
     await this.cancelAll();
     const ch = this.channel;
     // Every delivery still held goes back to its queue; RabbitMQ marks it redelivered.
-    if (ch && this.held.size > 0) {
+    if (ch && this.acks) {
       try {
-        ch.nackAll(true);
+        // Acks asked for go out first, so only what was not acked is requeued.
+        this.acks.nackAll(true);
       } catch {
         // channel already gone: the broker requeues them itself
       }
@@ -119,15 +123,15 @@ export class AmqpConsumer implements Consumer {
   }
 
   /** Called by a delivery when acked or rejected. */
-  settled(delivery: AmqpDelivery, channel: Channel, fn: (channel: Channel) => void): void {
+  settled(delivery: AmqpDelivery, channel: Channel, fn: (acks: AckBatcher) => void): void {
     if (!this.held.delete(delivery)) return;
-    if (channel !== this.channel) {
+    if (channel !== this.channel || !this.acks) {
       // The channel it came on is gone; RabbitMQ has already requeued it.
       this.host.log.debug({ queue: delivery.queue, id: delivery.message.headers.id }, 'ack/reject of a delivery from a closed channel ignored (it was requeued)');
       return;
     }
     try {
-      fn(channel);
+      fn(this.acks);
     } catch (error) {
       this.host.log.debug({ err: error }, 'ack/reject on a closing channel ignored');
     }
@@ -145,6 +149,7 @@ export class AmqpConsumer implements Consumer {
     channel.on('error', (error: Error) => this.host.log.warn({ err: error, queues: this.queues }, 'AMQP consumer channel closed by the broker'));
     channel.on('close', () => this.onChannelClosed(channel));
     this.channel = channel;
+    this.acks = new AckBatcher(channel, (error) => this.host.log.debug({ err: error }, 'acks on a closing channel dropped (RabbitMQ requeues those deliveries)'));
     this.tags.clear();
     try {
       await channel.prefetch(this.prefetch, this.host.globalQos);
@@ -153,7 +158,10 @@ export class AmqpConsumer implements Consumer {
         await this.consumeQueue(channel, queue);
       }
     } catch (error) {
-      if (this.channel === channel) this.channel = undefined;
+      if (this.channel === channel) {
+        this.channel = undefined;
+        this.acks = undefined;
+      }
       await channel.close().catch(() => {});
       throw isTaskqError(error) ? error : toTaskqError(error, `consuming from ${this.queues.join(', ')}`);
     }
@@ -174,6 +182,8 @@ export class AmqpConsumer implements Consumer {
       void this.reconsume(channel, queue);
       return;
     }
+    if (channel !== this.channel || !this.acks) return; // a late delivery of a replaced channel: RabbitMQ requeues it
+    this.acks.delivered(msg.fields.deliveryTag);
     const wire = fromAmqpMessage(msg);
     let message: TaskMessage;
     try {
@@ -182,7 +192,7 @@ export class AmqpConsumer implements Consumer {
       if (!isTaskqError(error) || !(error.code === 'TASKQ_ERR_DECODE' || error.code === 'TASKQ_ERR_CONTENT_DISALLOWED')) {
         this.host.log.error({ err: error, queue }, 'unexpected error decoding a message; dead-lettering it');
       }
-      void this.deadLetter(channel, queue, msg, error as SerializationError);
+      void this.deadLetter(channel, this.acks, queue, msg, error as SerializationError);
       return;
     }
     const delivery = new AmqpDelivery(message, queue, msg.fields.redelivered, msg, channel, this);
@@ -194,10 +204,10 @@ export class AmqpConsumer implements Consumer {
     }
   }
 
-  private async deadLetter(channel: Channel, queue: string, msg: ConsumeMessage, error: SerializationError): Promise<void> {
+  private async deadLetter(channel: Channel, acks: AckBatcher, queue: string, msg: ConsumeMessage, error: SerializationError): Promise<void> {
     try {
       const where = await this.host.deadLetter(msg, queue, error);
-      if (channel === this.channel) channel.ack(msg);
+      if (channel === this.channel) acks.ack(msg.fields.deliveryTag);
       this.host.log.warn({ queue, reason: error.message, deadLetteredTo: where }, 'malformed message dead-lettered');
       this.options.onInvalid?.({ queue, error, deadLetteredTo: where, preview: msg.content.toString('utf8', 0, 200) });
     } catch (failure) {
@@ -206,7 +216,7 @@ export class AmqpConsumer implements Consumer {
       await new Promise((r) => setTimeout(r, 1000));
       if (channel === this.channel) {
         try {
-          channel.nack(msg, false, true);
+          acks.nack(msg.fields.deliveryTag, true);
         } catch {
           // channel gone: requeued by the broker
         }
@@ -232,6 +242,7 @@ export class AmqpConsumer implements Consumer {
   private onChannelClosed(channel: Channel): void {
     if (channel !== this.channel) return;
     this.channel = undefined;
+    this.acks = undefined;
     this.tags.clear();
     // Deliveries of the closed channel are void: RabbitMQ requeues them.
     this.held.clear();
@@ -269,7 +280,15 @@ export class AmqpConsumer implements Consumer {
 
   private async closeChannel(): Promise<void> {
     const ch = this.channel;
+    const acks = this.acks;
     this.channel = undefined;
+    this.acks = undefined;
+    try {
+      // Acks asked for this turn go out before the channel closes (else RabbitMQ would requeue them).
+      acks?.flush();
+    } catch {
+      // channel already gone: the broker requeues them itself
+    }
     if (ch) await ch.close().catch(() => {});
   }
 }

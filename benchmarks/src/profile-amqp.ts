@@ -10,6 +10,7 @@
  * concurrency C; R is where results go: the Redis backend (default, as `pnpm bench`),
  * `none` (the task ignores its result: transport cost only) or `rpc` (rpc:// replies on
  * RabbitMQ). `produce W` times BENCH_JOBS individual `delay()` calls, W in flight.
+ * `rtt N` times N sequential `delay().get()` against a worker in this process.
  * `raw C` is `pnpm bench`'s raw amqplib ceiling (fill, then drain with prefetch 4 × C).
  * Each prints wall time and CPU per job of this process and of RabbitMQ.
  */
@@ -85,6 +86,21 @@ if (mode === 'raw') {
     }),
   );
   process.stderr.write(`raw amqplib drained ${JOBS} (prefetch ${4 * n}) in ${report}\n`);
+  await app.close();
+} else if (mode === 'rtt') {
+  // Sequential delay + get against a worker (concurrency 10) in this same process.
+  const worker = new Worker(app, { concurrency: 10, queues: [queue] });
+  await worker.start();
+  await (await noop.delay(-1)).get({ timeout: 60_000 });
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await (await noop.delay(i)).get({ timeout: 60_000 });
+    samples.push(performance.now() - t);
+  }
+  samples.sort((a, b) => a - b);
+  process.stderr.write(`round trip of ${n} (results ${results}): p50 ${samples[Math.floor(n / 2)]!.toFixed(2)} ms, p99 ${samples[Math.floor(n * 0.99)]!.toFixed(2)} ms\n`);
+  await worker.stop();
   await app.close();
 } else if (mode === 'produce') {
   const report = await profiled(() =>

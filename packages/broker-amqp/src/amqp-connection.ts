@@ -132,7 +132,8 @@ export class AmqpConnection extends EventEmitter<Events> {
             vhost: e.vhost,
             heartbeat: e.heartbeat,
           },
-          { ...this.options.socketOptions, clientProperties: { connection_name: this.options.connectionName ?? 'taskq' } },
+          // TCP_NODELAY as py-amqp sets it: acks and publishes are small frames that Nagle would hold back.
+          { noDelay: true, ...this.options.socketOptions, clientProperties: { connection_name: this.options.connectionName ?? 'taskq' } },
         );
         if (this.closed) {
           await model.close().catch(() => {});

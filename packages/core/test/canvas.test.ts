@@ -4,6 +4,7 @@ import { TaskFailedError } from '../src/errors.js';
 import { GroupResult } from '../src/group-result.js';
 import { parseJson } from '../src/json.js';
 import { Signature } from '../src/signature.js';
+import { traceTask } from '../src/task-trace.js';
 import { createTestApp } from '../src/testing/test-app.js';
 import { drain, fixture, redisWire } from './helpers.js';
 
@@ -215,6 +216,24 @@ describe('wire format (as Celery 5.2 sends it)', () => {
     expect(Object.keys(m.headers)).toEqual(Object.keys(celery.headers));
     expect(m.headers.root_id).toBe(m.headers.id);
     expect(m.headers.parent_id).toBeNull();
+    expect(m.headers.argsrepr).toBe(celery.headers.argsrepr);
+  });
+
+  it('the worker sends the next step as Celery does (chain-second fixture): result prepended, parent/root ids, chain []', async () => {
+    const { app, add } = mathApp(createTestApp());
+    const celery = fixture<{ headers: Record<string, unknown> }>('redis-task-v2-chain-second.json');
+    const [cArgs, , cEmbed] = celeryBody('redis-task-v2-chain-second.json');
+    const result = await chain(add.s(1, 2), add.s(10)).applyAsync();
+    const [first] = await drain(app, 'celery');
+    await traceTask(app, first!.message, { hostname: 'test@wire' });
+    const [second] = await drain(app, 'celery');
+    const m = second!.message;
+    expect(m.headers.id).toBe(result.id);
+    expect(m.body[0]).toEqual(cArgs);
+    expect(m.body[2]).toEqual(cEmbed);
+    expect(Object.keys(m.headers)).toEqual(Object.keys(celery.headers));
+    expect(m.headers.parent_id).toBe(first!.message.headers.id);
+    expect(m.headers.root_id).toBe(first!.message.headers.id);
     expect(m.headers.argsrepr).toBe(celery.headers.argsrepr);
   });
 

@@ -1,3 +1,4 @@
 import { taskqBuild } from '../../tsup.base.js';
 
-export default taskqBuild(['src/index.ts']);
+// child-entry is what each thread/child of the threads and process pools runs (see src/pools/executors.ts).
+export default taskqBuild(['src/index.ts', 'src/pools/child-entry.ts']);

@@ -14,11 +14,16 @@ import {
   parseIsoDate,
   type ResultBackend,
   type TraceEnv,
+  TaskRevokedError,
   type TraceOutcome,
   traceTask,
 } from '@taskq/core';
 import { EtaScheduler } from './eta-scheduler.js';
 import type { Pool, PoolResult } from './pools/pool.js';
+import type { RateLimiter } from './rate-limiter.js';
+import type { RevokedSet, RevokeOptions } from './revocation.js';
+import { emitOutcome } from './run-task.js';
+import { storeFinalState } from './store-state.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 
 /** One delivery the worker holds, from receipt until it is settled and done. */
@@ -34,6 +39,16 @@ interface Tracked {
   requeued: boolean;
   /** The worker stopped caring (cold shutdown): nothing is done with its outcome. */
   abandoned: boolean;
+  /** Took its rate-limit token (it may have waited for it): do not ask again. */
+  rateAdmitted?: boolean;
+  /** Revoked with terminate while it ran: REVOKED is stored, later writes are dropped. */
+  terminated?: boolean;
+}
+
+/** Revocation and rate limits: the worker's controls the loop consults for every task. */
+export interface LoopControls {
+  readonly revoked: RevokedSet;
+  readonly rateLimiter: RateLimiter;
 }
 
 export class ConsumerLoop {
@@ -51,6 +66,7 @@ export class ConsumerLoop {
     private readonly pool: Pool,
     private readonly backend: ResultBackend,
     private readonly log: Logger,
+    private readonly controls?: LoopControls,
   ) {
     this.eta = new EtaScheduler((t) => {
       this.adjustPrefetch();
@@ -108,6 +124,10 @@ export class ConsumerLoop {
     }
     if (!task) {
       this.track(t, this.failUnregistered(t));
+      return;
+    }
+    if (this.controls?.revoked.has(h.id)) {
+      this.track(t, this.discardRevoked(t));
       return;
     }
     if (held) {
@@ -182,6 +202,7 @@ export class ConsumerLoop {
 
   /** Hand a due task to the pool. */
   private execute(t: Tracked): void {
+    if (this.controls && this.heldBack(t, this.controls)) return;
     const env: TraceEnv = {
       hostname: this.options.hostname,
       queue: t.delivery.queue,
@@ -225,7 +246,8 @@ export class ConsumerLoop {
       await this.reject(t, true);
       return;
     }
-    const { outcome } = result;
+    // Terminated in this event loop (async pool): REVOKED was stored; whatever the task did after is moot.
+    const outcome: TraceOutcome = t.terminated ? { kind: 'revoked', reason: 'revoked' } : result.outcome;
     const { task: name, id } = t.delivery.message.headers;
     this.processed[name] = (this.processed[name] ?? 0) + 1;
     this.logOutcome(t, outcome);
@@ -247,6 +269,66 @@ export class ConsumerLoop {
       return;
     }
     await this.ack(t);
+  }
+
+  // --- revocation and rate limits (issue 7) ---------------------------------
+
+  /** Revoked (before it runs) or rate-limited (held aside until its token is due, like an eta task): true when not run now. */
+  private heldBack(t: Tracked, controls: LoopControls): boolean {
+    const h = t.delivery.message.headers;
+    if (controls.revoked.has(h.id)) {
+      this.track(t, this.discardRevoked(t));
+      return true;
+    }
+    if (t.rateAdmitted) return false;
+    t.rateAdmitted = true;
+    const wait = controls.rateLimiter.acquire(h.task);
+    if (wait === 0) return false;
+    t.log.debug({ waitMs: wait }, `Task ${h.task}[${h.id}] rate limited: held for ${wait} ms`);
+    this.eta.hold(t, Date.now() + wait);
+    this.adjustPrefetch();
+    return true;
+  }
+
+  /** A revoked task arrived (or came due): store REVOKED, ack, do not run it (Celery's "Discarding revoked task"). */
+  private async discardRevoked(t: Tracked): Promise<void> {
+    const message = t.delivery.message;
+    const { task: name, id } = message.headers;
+    this.log.info({ taskId: id, taskName: name }, `Discarding revoked task: ${name}[${id}]`);
+    const ignore = message.headers.ignore_result || this.app.tasks.get(name)?.options.ignoreResult === true;
+    if (!ignore) {
+      await storeFinalState(this.app, this.backend, message, { hostname: this.options.hostname, queue: t.delivery.queue }, 'REVOKED', new TaskRevokedError('revoked'));
+    }
+    emitOutcome(this.app, message, { kind: 'revoked', reason: 'revoked' });
+    await this.ack(t);
+  }
+
+  /**
+   * Revoke with terminate: stop the running task with this id. Thread and
+   * process pools kill it; in the async pool its signal is aborted (the task
+   * must honour it to stop), REVOKED ('terminated') is stored at once and its
+   * later writes dropped. True when a task with that id was running.
+   */
+  terminate(taskId: string, options: RevokeOptions = {}): boolean {
+    for (const t of this.tracked) {
+      if (t.delivery.message.headers.id !== taskId || t.abandoned || t.terminated) continue;
+      if (this.eta.remove(t)) {
+        // Not started yet (eta or rate-limited): discarded as revoked.
+        this.track(t, this.discardRevoked(t));
+        return true;
+      }
+      if (this.pool.terminate?.(taskId, options.signal)) return true;
+      t.terminated = true;
+      const message = t.delivery.message;
+      t.log.warn(`Terminating task ${message.headers.task}[${taskId}]: its AbortSignal is aborted (the async pool cannot kill it)`);
+      void storeFinalState(this.app, this.backend, message, { hostname: this.options.hostname, queue: t.delivery.queue }, 'REVOKED', new TaskRevokedError('terminated')).catch((error: unknown) =>
+        t.log.error({ err: error }, 'could not store REVOKED for a terminated task'),
+      );
+      emitOutcome(this.app, message, { kind: 'revoked', reason: 'revoked' }, true);
+      t.controller.abort(new TaskRevokedError('terminated'));
+      return true;
+    }
+    return false;
   }
 
   /** A task name this app does not know: store FAILURE NotRegistered, ack, keep going (Celery does the same). */
@@ -324,7 +406,7 @@ export class ConsumerLoop {
       connect: () => backend.connect(),
       close: () => backend.close(),
       store: async (id, meta, context) => {
-        if (!t.requeued) await backend.store(id, meta, context);
+        if (!t.requeued && !t.terminated) await backend.store(id, meta, context);
       },
       get: (id) => backend.get(id),
       wait: (id, options) => backend.wait(id, options),

@@ -31,6 +31,17 @@ export class EtaScheduler<T> {
     this.held.add(entry);
   }
 
+  /** Take one item out (revoked while held); false when it is not held. */
+  remove(item: T): boolean {
+    for (const h of this.held) {
+      if (h.item !== item) continue;
+      clearTimeout(h.timer);
+      this.held.delete(h);
+      return true;
+    }
+    return false;
+  }
+
   /** Take every held item out (shutdown); their timers are cancelled. */
   drain(): T[] {
     const items = [...this.held].map((h) => {

@@ -5,11 +5,15 @@
  * what runs, give back what waits) or cold (abort, give back everything).
  */
 import { createRequire } from 'node:module';
-import { type App, ConfigError, type Consumer, type Logger, TaskRevokedError } from '@taskq/core';
+import { type App, ConfigError, type Consumer, type Logger, type ResultBackend, TaskRevokedError } from '@taskq/core';
+import { Autoscaler } from './autoscaler.js';
 import { renderBanner } from './banner.js';
 import { ConsumerLoop } from './consumer-loop.js';
 import { AsyncPool } from './pools/async-pool.js';
+import { ChildPool } from './pools/child-pool.js';
 import type { Pool } from './pools/pool.js';
+import { RateLimiter } from './rate-limiter.js';
+import { loadStateFile, RevokedSet, type RevokeOptions, registerRevoker, saveStateFile } from './revocation.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 
 const VERSION: string = (createRequire(import.meta.url)('../package.json') as { version: string }).version;
@@ -43,7 +47,13 @@ export class Worker {
   readonly stopped: Promise<void>;
   private readonly options: ResolvedWorkerOptions;
   private readonly log: Logger;
-  private readonly pool: Pool;
+  private pool: Pool;
+  /** Revoked task ids (Celery's `revoked`): refused on receipt; persisted with `statedb`. */
+  readonly revoked = new RevokedSet();
+  private readonly rateLimiter: RateLimiter;
+  private autoscaler: Autoscaler | undefined;
+  private stateTimer: NodeJS.Timeout | undefined;
+  private unregisterRevoker: (() => void) | undefined;
   private state: State = 'new';
   private starting: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
@@ -61,7 +71,10 @@ export class Worker {
     this.options = resolveWorkerOptions(app, options);
     this.hostname = this.options.hostname;
     this.log = this.options.logger;
-    this.pool = new AsyncPool(app, this.options.concurrency);
+    this.rateLimiter = new RateLimiter(app);
+    // Thread and process pools are made at start (they need the connected backend); until then an empty async pool answers stats().
+    const initial = this.options.autoscale ? this.options.autoscale.min : this.options.concurrency;
+    this.pool = new AsyncPool(app, this.options.pool === 'solo' ? 1 : initial, this.options.pool === 'solo' ? 'solo' : 'async');
     this.stopped = new Promise((resolve) => {
       this.resolveStopped = resolve;
     });
@@ -79,7 +92,8 @@ export class Worker {
 
   private async doStart(): Promise<void> {
     const [broker, backend] = await Promise.all([this.app.getBroker(), this.app.getBackend()]);
-    const loop = new ConsumerLoop(this.app, this.options, this.pool, backend, this.log);
+    await this.startPool(backend);
+    const loop = new ConsumerLoop(this.app, this.options, this.pool, backend, this.log, { revoked: this.revoked, rateLimiter: this.rateLimiter });
     this.loop = loop;
     const { broker: brokerUrl, backend: backendUrl } = this.app.describe();
     const info = {
@@ -98,17 +112,24 @@ export class Worker {
       softTimeLimit: this.options.softTimeLimit,
     };
     this.log.info({ banner: info }, renderBanner(info));
-    if (this.options.timeLimit !== undefined) {
+    if (this.options.timeLimit !== undefined && (this.pool.kind === 'async' || this.pool.kind === 'solo')) {
       this.log.warn(
         { timeLimit: this.options.timeLimit, pool: this.pool.kind },
         'A hard time limit is set, but the async pool cannot kill a task: past the limit the task is marked FAILURE (TimeLimitExceeded) and its slot freed, while its code keeps running until it settles. Make tasks honour their AbortSignal.',
       );
     }
+    await this.app.signals.emitAndWait('workerInit', { hostname: this.hostname, pool: this.pool.kind, concurrency: this.pool.size });
+    if (!(this.pool instanceof ChildPool)) {
+      // Tasks run in this process: it is the one "process" to initialise.
+      await this.app.signals.emitAndWait('workerProcessInit', { hostname: this.hostname, pool: this.pool.kind, pid: process.pid, threadId: 0 });
+    }
+    this.unregisterRevoker = registerRevoker(this.app, this);
     this.consumer = await broker.consume(this.options.queues, (d) => loop.onDelivery(d), {
       prefetch: this.options.prefetch,
       onInvalid: (invalid) => loop.onInvalid(invalid),
     });
     loop.attach(this.consumer);
+    this.autoscaler?.start();
     this.startedAt = Date.now();
     if (this.state === 'starting') this.state = 'running';
     this.log.info(`${this.hostname} ready.`);
@@ -149,8 +170,13 @@ export class Worker {
         }
       }
       await this.consumer?.close();
+      this.autoscaler?.stop();
+      this.unregisterRevoker?.();
+      await this.app.signals.emitAndWait('workerShutdown', { hostname: this.hostname });
       await this.pool.close();
     } finally {
+      clearInterval(this.stateTimer);
+      await this.saveState();
       await this.app.close();
       this.state = 'stopped';
       if (wasRunning || this.startedAt !== undefined) this.log.info(`${this.hostname} stopped.`);
@@ -183,6 +209,77 @@ export class Worker {
     };
     void this.stopped.then(uninstall);
     return uninstall;
+  }
+
+  /**
+   * Revoke a task on this worker (Celery's `revoke`): it is refused when it
+   * arrives (REVOKED stored, message acked, not run); with `terminate` a
+   * running one is stopped — its thread terminated or child killed (threads,
+   * process pools), or its AbortSignal aborted (async, solo) — and marked
+   * REVOKED ('terminated'). Use `revoke(app, id)` to reach every worker of an
+   * app in this process.
+   */
+  revoke(taskId: string, options: RevokeOptions = {}): void {
+    this.revoked.add(taskId);
+    this.log.info({ taskId, terminate: options.terminate ?? false }, `Tasks flagged as revoked: ${taskId}`);
+    if (options.terminate) this.loop?.terminate(taskId, options);
+  }
+
+  /**
+   * Change a task's rate limit on this worker at run time (Celery's
+   * `rate_limit` control command): `'5/s'`, `'100/m'`, `'1000/h'`, or `null`
+   * for none. Throws InvalidTaskOptionsError for a bad rate.
+   */
+  setRateLimit(taskName: string, rate: string | null): void {
+    this.rateLimiter.set(taskName, rate);
+    this.log.info({ taskName, rateLimit: rate }, `New rate limit for tasks of type ${taskName}: ${rate ?? 'none'}`);
+  }
+
+  /** The pool's threads/children ids (pids or threadIds); empty for the async and solo pools. */
+  get poolChildren(): number[] {
+    return this.pool instanceof ChildPool ? this.pool.childIds : [];
+  }
+
+  /** Make and start the pool the options ask for, the revoked-id state, and the autoscaler. */
+  private async startPool(backend: ResultBackend): Promise<void> {
+    const o = this.options;
+    if (o.poolAlias) this.log.info({ pool: o.pool, alias: o.poolAlias }, `pool ${o.poolAlias} is Celery's name: taskq runs its ${o.pool} pool`);
+    if (o.statedb) {
+      const loaded = loadStateFile(o.statedb, this.revoked);
+      this.log.info({ statedb: o.statedb, revoked: loaded }, `Loaded ${loaded} revoked task id(s) from ${o.statedb}`);
+      this.stateTimer = setInterval(() => void this.saveState(), 60_000);
+      this.stateTimer.unref();
+    }
+    if (o.pool === 'threads' || o.pool === 'process') {
+      const pool = new ChildPool(this.app, {
+        kind: o.pool,
+        appModule: o.appModule!,
+        size: o.autoscale ? Math.max(1, o.autoscale.min) : o.concurrency,
+        hostname: o.hostname,
+        maxTasksPerChild: o.maxTasksPerChild,
+        maxMemoryPerChild: o.maxMemoryPerChild,
+        // An in-process backend (memory://) is not the children's: they store through this process.
+        proxyResults: backend.backend === 'memory',
+        backend,
+        log: this.log,
+      });
+      this.pool = pool;
+      await pool.start();
+    } else if (o.maxTasksPerChild !== undefined || o.maxMemoryPerChild !== undefined) {
+      this.log.warn({ pool: o.pool }, `maxTasksPerChild / maxMemoryPerChild apply to the threads and process pools only; the ${o.pool} pool ignores them`);
+    }
+    if (o.autoscale && this.pool.resize) {
+      this.autoscaler = new Autoscaler(this.pool as Pool & { resize(n: number): void }, o.autoscale, this.log);
+    }
+  }
+
+  private async saveState(): Promise<void> {
+    if (!this.options.statedb) return;
+    try {
+      await saveStateFile(this.options.statedb, this.revoked);
+    } catch (error) {
+      this.log.error({ err: error, statedb: this.options.statedb }, `could not write the worker state file ${this.options.statedb}`);
+    }
   }
 
   /** Counters for monitoring and tests (Celery's `inspect stats`, abridged). */

@@ -5,7 +5,8 @@
  * `traceTask` marks it failed and its slot is freed, but its promise is
  * abandoned and whatever it does keeps running until it settles.
  */
-import { type App, type TraceOutcome, traceTask } from '@taskq/core';
+import type { App, TraceOutcome } from '@taskq/core';
+import { runTask } from '../run-task.js';
 import type { Pool, PoolJob, PoolResult } from './pool.js';
 
 interface Waiter {
@@ -15,14 +16,21 @@ interface Waiter {
 }
 
 export class AsyncPool implements Pool {
-  readonly kind = 'async';
   private running = 0;
   private readonly queue: Waiter[] = [];
 
+  /** `kind` 'solo' is the same pool with size 1: one task at a time in the main loop (Celery's solo pool). */
   constructor(
     private readonly app: App,
-    readonly size: number,
+    public size: number,
+    readonly kind: 'async' | 'solo' = 'async',
   ) {}
+
+  /** Autoscale: a bigger semaphore starts waiting jobs now; a smaller one takes effect as running jobs end. */
+  resize(size: number): void {
+    this.size = size;
+    this.next();
+  }
 
   get active(): number {
     return this.running;
@@ -65,6 +73,6 @@ export class AsyncPool implements Pool {
 
   private async run(job: PoolJob): Promise<TraceOutcome> {
     await job.onStart?.();
-    return traceTask(this.app, job.message, job.env);
+    return runTask(this.app, job.message, job.env);
   }
 }

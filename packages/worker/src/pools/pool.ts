@@ -23,9 +23,9 @@ export interface PoolJob {
 export type PoolResult = { started: true; outcome: TraceOutcome } | { started: false };
 
 export interface Pool {
-  /** Pool implementation name, as in the banner: 'async'. */
+  /** Pool implementation name, as in the banner: 'async', 'solo', 'threads', 'process'. */
   readonly kind: string;
-  /** Jobs that may run at once (the worker's concurrency). */
+  /** Jobs that may run at once (the worker's concurrency; changes with autoscale). */
   readonly size: number;
   /** Jobs running now. */
   readonly active: number;
@@ -37,4 +37,16 @@ export interface Pool {
   cancelWaiting(): number;
   /** Release the pool's resources. Running jobs are the worker's to stop (through their abort signals) first. */
   close(): Promise<void>;
+  /** Start the pool's threads/children before the worker consumes; rejects when they cannot load the app. */
+  start?(): Promise<void>;
+  /**
+   * Stop the running task with this id by force (revoke with terminate):
+   * terminate its thread or signal its child. Its `apply` resolves with a
+   * `revoked` outcome and REVOKED ('terminated') is stored. False when the
+   * task does not run here or the pool cannot kill (async: the worker aborts
+   * the task's signal instead).
+   */
+  terminate?(taskId: string, signal?: NodeJS.Signals): boolean;
+  /** Change how many jobs may run at once (autoscale). */
+  resize?(size: number): void;
 }

@@ -40,7 +40,7 @@ describe('workflows on a worker', () => {
     const error = (await result.get({ timeout: 5000 }).catch((e: unknown) => e)) as TaskFailedError;
     expect(error).toBeInstanceOf(TaskFailedError);
     expect(error.excType).toBe('RangeError');
-    await until(() => seen.length === 1);
+    await until(() => seen.length === 1, 5000, 'the errback to run');
     expect(seen[0]).toHaveLength(1);
   });
 
@@ -48,7 +48,7 @@ describe('workflows on a worker', () => {
     const { startWorker, add, spy, seen } = setup();
     await startWorker();
     await add.s(2, 3).link(spy.s('x')).delay();
-    await until(() => seen.length === 1);
+    await until(() => seen.length === 1, 5000, 'the callback to run');
     expect(seen[0]).toEqual([5, 'x']);
   });
 

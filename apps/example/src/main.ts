@@ -5,11 +5,12 @@
 import { createCliLogger } from '@taskq/cli';
 import { LOG_LEVELS, type LogLevel } from '@taskq/core';
 import { Worker } from '@taskq/worker';
-import { app } from './app.js';
+import { app, tasks } from './app.js';
 import { runBeatDemo } from './beat-demo.js';
 import { QUEUES } from './contracts.js';
 import { runProducer } from './producer.js';
 import { HEARTBEAT_SECONDS } from './schedule.js';
+import { runWorkflows } from './workflows.js';
 
 /** How long the demo lets beat send the periodic tasks. */
 const BEAT_DEMO_SECONDS = 3.5;
@@ -41,6 +42,9 @@ try {
       ? `not as expected: ${unexpected.map((o) => o.label).join('; ')}`
       : `done: ${outcomes.filter((o) => o.ok).length} succeeded, ${outcomes.filter((o) => !o.ok).length} failed as intended`,
   );
+  const workflows = await runWorkflows(app, tasks);
+  console.log(`✓ chord(fetch sales, costs, forecast → merge) → ${JSON.stringify(workflows.report)}`);
+  console.log(`✓ chain(render email → send draft) → ${JSON.stringify(workflows.email)}`);
   console.log(`beat: running the periodic tasks for ${BEAT_DEMO_SECONDS} s (cleanup-heartbeat every ${HEARTBEAT_SECONDS} s; cleanup-nightly at 03:00)`);
   const beatLogger = createCliLogger(level, { pretty: true }).child({ component: 'beat' });
   const ticks = await runBeatDemo(app, BEAT_DEMO_SECONDS, beatLogger);

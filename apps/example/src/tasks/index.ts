@@ -8,10 +8,11 @@ import type { App } from '@taskq/core';
 import { registerCleanupTasks } from './cleanup.js';
 import { registerEmailTasks } from './email.js';
 import { registerReportTasks } from './reports.js';
+import { registerWorkflowTasks } from './workflows.js';
 
 /** Register all tasks on `app` and return them, typed, by name. */
 export function registerTasks(app: App) {
-  return { ...registerEmailTasks(app), ...registerReportTasks(app), ...registerCleanupTasks(app) };
+  return { ...registerEmailTasks(app), ...registerReportTasks(app), ...registerCleanupTasks(app), ...registerWorkflowTasks(app) };
 }
 
 export type ExampleTasks = ReturnType<typeof registerTasks>;

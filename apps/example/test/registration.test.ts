@@ -5,15 +5,25 @@ import { app } from '../src/app.js';
 import { QUEUES } from '../src/contracts.js';
 import { registerTasks } from '../src/tasks/index.js';
 
+const EXAMPLE_TASKS = [
+  'cleanup.purge',
+  'email.render',
+  'email.send',
+  'email.send_draft',
+  'reports.fetch_part',
+  'reports.generate',
+  'reports.merge',
+];
+
 describe('task registration', () => {
   it('the app module registers every task, so `taskq worker` sees them', () => {
-    expect(app.tasks.names()).toEqual(['cleanup.purge', 'email.send', 'reports.generate']);
+    expect(app.tasks.names()).toEqual(EXAMPLE_TASKS);
   });
 
   it('registers the same tasks on a fresh test app', () => {
     const testApp = createTestApp();
     const tasks = registerTasks(testApp);
-    expect(testApp.tasks.names()).toEqual(['cleanup.purge', 'email.send', 'reports.generate']);
+    expect(testApp.tasks.names()).toEqual(EXAMPLE_TASKS);
     expect(tasks.sendEmail.taskName).toBe('email.send');
   });
 

@@ -1,15 +1,16 @@
 /**
  * Per-task rate limits, per worker, as Celery does them: a token bucket per
- * task name, refilled at the task's rate (`'10/s'`, `'100/m'`, `'1000/h'`),
- * holding at most one second's worth of tokens (at least one) so an idle
- * task cannot save up a burst. The worker asks before running a task; a task
- * without a token is held aside until one is due, and other tasks carry on.
+ * task name refilled at the task's rate (`'10/s'`, `'100/m'`, `'1000/h'`)
+ * with a capacity of one token (kombu's `TokenBucket(rate, capacity=1)`), so
+ * an idle task cannot save up a burst. The worker asks before running a task;
+ * a task without a token is held aside (like an eta task) until its turn,
+ * while other tasks carry on.
  */
 import { type App, parseRateLimit, type RateLimit } from '@taskq/core';
 
 interface Bucket {
   rate: RateLimit;
-  capacity: number;
+  /** Below zero: tokens already promised to held tasks. */
   tokens: number;
   /** When `tokens` was last brought up to date (ms, monotonic). */
   updatedAt: number;
@@ -45,25 +46,22 @@ export class RateLimiter {
 
   /**
    * Take a token for one run of `taskName`. Returns 0 when the task may run
-   * now, else the milliseconds until a token is due (nothing is taken then;
-   * ask again after waiting).
+   * now, else the milliseconds until its token is due: the token is reserved
+   * (tasks held one after the other wake up in turn, not all at once).
    */
   acquire(taskName: string): number {
     const rate = this.limitOf(taskName);
-    if (!rate || rate.perSecond <= 0) return rate && rate.perSecond <= 0 ? Number.POSITIVE_INFINITY : 0;
+    // As in Celery, a rate of 0 means no limit.
+    if (!rate || rate.perSecond <= 0) return 0;
     const now = this.now();
     let bucket = this.buckets.get(taskName);
     if (!bucket || bucket.rate !== rate) {
-      const capacity = Math.max(1, rate.perSecond);
-      bucket = { rate, capacity, tokens: capacity, updatedAt: now };
+      bucket = { rate, tokens: 1, updatedAt: now };
       this.buckets.set(taskName, bucket);
     }
-    bucket.tokens = Math.min(bucket.capacity, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate.perSecond);
+    bucket.tokens = Math.min(1, bucket.tokens + ((now - bucket.updatedAt) / 1000) * rate.perSecond);
     bucket.updatedAt = now;
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return 0;
-    }
-    return Math.ceil(((1 - bucket.tokens) / rate.perSecond) * 1000);
+    bucket.tokens -= 1;
+    return bucket.tokens >= 0 ? 0 : Math.ceil((-bucket.tokens / rate.perSecond) * 1000);
   }
 }

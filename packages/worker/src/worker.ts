@@ -53,6 +53,7 @@ export class Worker {
   private readonly rateLimiter: RateLimiter;
   private autoscaler: Autoscaler | undefined;
   private stateTimer: NodeJS.Timeout | undefined;
+  private stateLoaded = false;
   private unregisterRevoker: (() => void) | undefined;
   private state: State = 'new';
   private starting: Promise<void> | undefined;
@@ -246,6 +247,8 @@ export class Worker {
     if (o.poolAlias) this.log.info({ pool: o.pool, alias: o.poolAlias }, `pool ${o.poolAlias} is Celery's name: taskq runs its ${o.pool} pool`);
     if (o.statedb) {
       const loaded = loadStateFile(o.statedb, this.revoked);
+      // Only a state file that was read (or absent) is ours to write: never overwrite one we refused.
+      this.stateLoaded = true;
       this.log.info({ statedb: o.statedb, revoked: loaded }, `Loaded ${loaded} revoked task id(s) from ${o.statedb}`);
       this.stateTimer = setInterval(() => void this.saveState(), 60_000);
       this.stateTimer.unref();
@@ -274,7 +277,7 @@ export class Worker {
   }
 
   private async saveState(): Promise<void> {
-    if (!this.options.statedb) return;
+    if (!this.options.statedb || !this.stateLoaded) return;
     try {
       await saveStateFile(this.options.statedb, this.revoked);
     } catch (error) {

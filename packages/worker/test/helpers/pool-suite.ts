@@ -75,7 +75,7 @@ export function describePools(transport: string, loadApp: () => Promise<App>, cl
         expect((failed.result as { exc_type: string }).exc_type).toBe('TimeLimitExceeded');
         expect((await result(await send('pool.add', [20, 22]))).result).toBe(42);
         // The killed thread/child was replaced: same pool size, one new id.
-        await until(() => worker.poolChildren.length === 2);
+        await until(() => worker.poolChildren.length === 2, 10_000, 'worker.poolChildren.length === 2');
         expect(worker.poolChildren.filter((id) => !before.includes(id))).toHaveLength(1);
       });
 
@@ -102,12 +102,25 @@ export function describePools(transport: string, loadApp: () => Promise<App>, cl
       it('terminates a running task on revoke({ terminate: true }) and marks it REVOKED', async () => {
         const worker = await start();
         const spin = await send('pool.spin');
-        await until(() => worker.stats().active === 1);
+        await until(() => worker.stats().active === 1, 10_000, 'worker.stats().active === 1');
         worker.revoke(spin, { terminate: true });
         const meta = await result(spin);
         expect(meta.status).toBe('REVOKED');
         expect((meta.result as { exc_message: unknown[] }).exc_message).toEqual(['terminated']);
         expect((await result(await send('pool.add', [1, 1]))).result).toBe(2);
+      });
+
+      it('honours a rate limit (10/s: at most 11 starts in any 1 s) without holding up other tasks', async () => {
+        await start({ concurrency: 2 });
+        const limited = await Promise.all(Array.from({ length: 15 }, () => send('pool.limited')));
+        const other = await send('pool.add', [2, 3]);
+        expect((await result(other)).result).toBe(5);
+        const backend = await app.getBackend();
+        const finished = await Promise.all(limited.map((id) => backend.get(id)));
+        // The other task did not wait behind the limited ones.
+        expect(finished.filter((m) => m?.status === 'SUCCESS').length).toBeLessThan(15);
+        const starts = await Promise.all(limited.map(async (id) => (await result(id)).result as number));
+        for (const first of starts) expect(starts.filter((t) => t >= first && t < first + 1000).length).toBeLessThanOrEqual(11);
       });
 
       it('refuses a task revoked before it arrives', async () => {

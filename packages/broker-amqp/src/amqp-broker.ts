@@ -142,10 +142,15 @@ export class AmqpBroker implements Broker {
     const routingKey = route.routingKey ?? route.queue;
     const replyTo = message.properties.reply_to;
     const declareReplyQueue = this.options.rpcReplyQueueExpiresMs !== undefined && replyTo !== undefined && !message.headers.ignore_result;
-    await this.publisher.publish({ exchange, routingKey, mandatory: this.mandatory }, content, options, async () => {
-      await this.topology.declare(this.queueSpec(route.queue));
-      if (declareReplyQueue) await this.topology.declare(replyQueueSpec(replyTo, this.options.rpcReplyQueueExpiresMs));
-    });
+    const declared = this.topology.isDeclared(route.queue) && (!declareReplyQueue || this.topology.isDeclared(replyTo));
+    // Once the queues are declared on this connection, no declaration step (and no await) before the publish.
+    const prepare = declared
+      ? undefined
+      : async () => {
+          await this.topology.declare(this.queueSpec(route.queue));
+          if (declareReplyQueue) await this.topology.declare(replyQueueSpec(replyTo, this.options.rpcReplyQueueExpiresMs));
+        };
+    await this.publisher.publish({ exchange, routingKey, mandatory: this.mandatory }, content, options, prepare);
   }
 
   async consume(queues: readonly string[], onDelivery: (delivery: Delivery) => void, options: ConsumeOptions): Promise<Consumer> {

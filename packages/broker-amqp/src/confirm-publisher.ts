@@ -31,6 +31,8 @@ export interface PublishTarget {
 interface OpenChannel {
   generation: number;
   channel: Promise<ConfirmChannel>;
+  /** The channel once open (the fast path publishes on it without awaiting anything). */
+  live: ConfirmChannel | undefined;
   pending: Set<Pending>;
   drained: Promise<void> | undefined;
   /** Why the broker closed the channel (404 unknown exchange…), to tell a refusal from a connection loss. */
@@ -51,6 +53,17 @@ export class ConfirmPublisher {
    * attempt before the publish (queue declarations, replayed after a reconnect).
    */
   async publish(target: PublishTarget, content: Buffer, options: Options.Publish, prepare?: () => Promise<void>): Promise<void> {
+    // Fast path (nothing to declare, channel open, no back-pressure): publish in this turn, await only the confirm.
+    const open = prepare ? undefined : this.current;
+    if (open?.live && !open.drained && open.closeError === undefined && open.generation === this.connection.generation && this.connection.isConnected) {
+      try {
+        await this.send(open, open.live, target, content, options);
+        return;
+      } catch (error) {
+        if (!isConnectionLoss(error)) throw toTaskqError(error, `publishing to ${describe(target)}`);
+        // Lost with the connection: the loop below publishes it again once it is back.
+      }
+    }
     const deadline = Date.now() + this.timeoutMs();
     for (let attempt = 1; ; attempt++) {
       try {
@@ -84,11 +97,16 @@ export class ConfirmPublisher {
   private async publishOn(open: OpenChannel, target: PublishTarget, content: Buffer, options: Options.Publish): Promise<void> {
     const channel = await open.channel;
     if (open.drained) await open.drained;
-    const mandatory = target.mandatory ?? true;
+    await this.send(open, channel, target, content, options);
+  }
+
+  /** Publish on an open channel; resolves on the broker's confirm. `options` is the caller's own object (mandatory is set on it). */
+  private send(open: OpenChannel, channel: ConfirmChannel, target: PublishTarget, content: Buffer, options: Options.Publish): Promise<void> {
+    options.mandatory = target.mandatory ?? true;
     const entry: Pending = { exchange: target.exchange, routingKey: target.routingKey, correlationId: options.correlationId, returned: undefined };
-    await new Promise<void>((resolve, reject) => {
+    return new Promise<void>((resolve, reject) => {
       open.pending.add(entry);
-      const written = channel.publish(target.exchange, target.routingKey, content, { ...options, mandatory }, (error) => {
+      const written = channel.publish(target.exchange, target.routingKey, content, options, (error) => {
         open.pending.delete(entry);
         if (error) {
           if (/nacked/.test(String(error.message))) {
@@ -134,12 +152,13 @@ export class ConfirmPublisher {
             }
           }
         });
+        if (this.current?.channel === channel) this.current.live = ch;
         return ch;
       });
       channel.catch(() => {
         if (this.current?.channel === channel) this.current = undefined;
       });
-      this.current = { generation, channel, pending, drained: undefined, closeError: undefined };
+      this.current = { generation, channel, live: undefined, pending, drained: undefined, closeError: undefined };
     }
     const open = this.current;
     try {

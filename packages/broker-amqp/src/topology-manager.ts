@@ -19,24 +19,40 @@ import { toFieldTable } from './field-table.js';
 export class TopologyManager {
   private admin: { generation: number; channel: Promise<Channel> } | undefined;
   private readonly declared = new Map<string, Promise<void>>();
+  /** Names whose declaration completed on this connection (checked without awaiting, on every publish). */
+  private readonly done = new Set<string>();
 
   constructor(
     private readonly connection: AmqpConnection,
     private readonly log: Logger,
     private readonly timeoutMs: () => number,
   ) {
-    connection.on('ready', () => this.declared.clear());
+    connection.on('ready', () => {
+      this.declared.clear();
+      this.done.clear();
+    });
+  }
+
+  /** Whether `name` is declared on the current connection already (publishing needs no declaration first). */
+  isDeclared(name: string): boolean {
+    return this.done.has(name);
   }
 
   /** Declare a queue (and its direct exchange and binding, for task queues) once per connection. */
   declare(spec: QueueSpec): Promise<void> {
     let p = this.declared.get(spec.name);
     if (!p) {
-      p = this.doDeclare(spec);
-      this.declared.set(spec.name, p);
-      p.catch(() => {
-        if (this.declared.get(spec.name) === p) this.declared.delete(spec.name);
-      });
+      const declaring = this.doDeclare(spec);
+      p = declaring;
+      this.declared.set(spec.name, declaring);
+      declaring.then(
+        () => {
+          if (this.declared.get(spec.name) === declaring) this.done.add(spec.name);
+        },
+        () => {
+          if (this.declared.get(spec.name) === declaring) this.declared.delete(spec.name);
+        },
+      );
     }
     return p;
   }
@@ -44,6 +60,7 @@ export class TopologyManager {
   /** Forget that a queue was declared (it was deleted, or the broker cancelled its consumers). */
   forget(name: string): void {
     this.declared.delete(name);
+    this.done.delete(name);
   }
 
   /** Messages ready in a queue (not those delivered and unacknowledged); 0 for a queue that does not exist. */
@@ -58,7 +75,7 @@ export class TopologyManager {
 
   /** Delete a queue and the direct exchange of the same name (test cleanup, `taskq purge --delete`). */
   async deleteQueue(queue: string, withExchange = true): Promise<void> {
-    this.declared.delete(queue);
+    this.forget(queue);
     await this.onMissingQueue(undefined, (ch) => ch.deleteQueue(queue).then(() => undefined), `deleting queue ${queue}`);
     if (withExchange) await this.onMissingQueue(undefined, (ch) => ch.deleteExchange(queue).then(() => undefined), `deleting exchange ${queue}`);
   }

@@ -27,4 +27,9 @@ describe('header field tables (py-amqp compatible types)', () => {
     expect(toFieldTable({ a: undefined })).toEqual({});
     expect(() => toFieldTable({ huge: 2n ** 70n })).toThrow(EncodeError);
   });
+
+  it('names the refused value by its path in the headers', () => {
+    expect(() => toFieldTable({ a: { b: [1, Number.NaN] } })).toThrow('headers.a.b[1]: NaN cannot be sent as an AMQP header value');
+    expect(() => toFieldTable({ fn: () => 1 }, 'arguments')).toThrow('arguments.fn: a function cannot be sent');
+  });
 });

@@ -52,8 +52,24 @@ Options:
   -c, --concurrency <N>         Tasks run at the same time (default: the worker's)
   -l, --loglevel <level>        trace | debug | info | warn | error | fatal (default: info)
   -n, --hostname <name>         Node name, e.g. worker1@%h
+  -P, --pool <pool>             Pool implementation: async (default; I/O-bound tasks in
+                                one event loop), threads (worker_threads, CPU-bound JS),
+                                process (child processes, isolation), solo (one task at a
+                                time). Celery's prefork = process, eventlet/gevent = async
+      --max-tasks-per-child <N> Maximum number of tasks a pool thread/child runs before
+                                it is replaced with a new one (threads, process)
+      --max-memory-per-child <KiB>
+                                Maximum memory (KiB; resident for a child, heap for a
+                                thread) a pool thread/child may use before it is replaced
+                                once its current task is done (threads, process)
+      --autoscale <max,min>     Enable autoscaling: grow the pool up to max while tasks
+                                wait, shrink it back to min when idle (e.g. 10,3)
       --prefetch-multiplier <N> Messages reserved per unit of concurrency
-      --time-limit <S>          Hard time limit per task, in seconds
+  -O, --optimization <fair>     fair: reserve only as many messages as the pool can start
+                                (prefetch = concurrency); tasks go to idle children only
+  -S, --statedb <path>          File that keeps revoked task ids across restarts
+      --time-limit <S>          Hard time limit per task, in seconds: the task is killed
+                                (threads, process; async only marks it failed)
       --soft-time-limit <S>     Soft time limit per task, in seconds (aborts ctx.signal)
   -B, --beat                    Also run the beat scheduler in this process (development
                                 only; in production run \`taskq beat\` as its own process)

@@ -16,6 +16,13 @@ describe('taskq --help and --version', () => {
     expect(run.stdout).toContain('--soft-time-limit');
   });
 
+  it('lists the pool and resource flags of `taskq worker` with Celery-like wording', async () => {
+    const run = await runCli(['worker', '--help']);
+    for (const flag of ['-P, --pool', '--max-tasks-per-child', '--max-memory-per-child', '--autoscale', '-O, --optimization', '--statedb', '--time-limit', '--soft-time-limit']) {
+      expect(run.stdout).toContain(flag);
+    }
+  });
+
   it('prints the package version', async () => {
     const run = await runCli(['--version']);
     expect(run.code).toBe(0);
@@ -48,6 +55,18 @@ describe('bad command lines exit 2 with a usage message', () => {
     const run = await runCli(['worker', '--app', './math-app.ts', '-c', 'abc']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--concurrency must be an integer >= 1, got "abc"');
+  });
+
+  it('rejects an unknown pool, listing the pools', async () => {
+    const run = await runCli(['worker', '--app', './math-app.ts', '--pool', 'fibers']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--pool must be one of async, threads, process, solo, prefork, eventlet, gevent; got "fibers"');
+  });
+
+  it('rejects an --autoscale that is not max,min', async () => {
+    const run = await runCli(['worker', '--app', './math-app.ts', '--autoscale', '3,10']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--autoscale must be max,min');
   });
 
   it('rejects an unknown log level', async () => {

@@ -23,6 +23,26 @@ describe('taskq worker', () => {
     expect(banner).toMatchObject({ concurrency: 3, queues: ['alpha', 'beta'], softTimeLimit: 5, timeLimit: 9 });
   });
 
+  it('runs the threads pool: each thread loads the .ts app before the worker is ready', async () => {
+    const worker = startCli(['worker', '--app', './math-app.ts', '--pool', 'threads', '-c', '2', '--max-tasks-per-child', '100', '--time-limit', '60']);
+    await until(() => worker.output.stdout.includes('ready'), 30_000, 'the worker to be ready');
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    expect(run.code).toBe(0);
+    expect(logLines(run.stdout).find((l) => l.banner)?.banner).toMatchObject({ pool: 'threads', concurrency: 2, timeLimit: 60 });
+  });
+
+  it("accepts Celery's -P prefork as the process pool and says so", async () => {
+    const worker = startCli(['worker', '--app', './math-app.ts', '-P', 'prefork', '-c', '1', '-O', 'fair']);
+    await until(() => worker.output.stdout.includes('ready'), 30_000, 'the worker to be ready');
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    expect(run.code).toBe(0);
+    const lines = logLines(run.stdout);
+    expect(lines.find((l) => l.banner)?.banner).toMatchObject({ pool: 'process', concurrency: 1, prefetch: 1 });
+    expect(lines.some((l) => l.msg === "pool prefork is Celery's name: taskq runs its process pool")).toBe(true);
+  });
+
   it('logs JSON lines when stdout is not a terminal', async () => {
     const worker = startCli(['worker', '--app', './math-app.ts']);
     await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');

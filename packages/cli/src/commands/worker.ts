@@ -1,7 +1,7 @@
 /** `taskq worker`: parse flags, load the app, run a Worker until a signal stops it. */
 import type { App, Logger, LogLevel } from '@taskq/core';
 import type { WorkerOptions } from '@taskq/worker';
-import { loadApp } from '../load-app.js';
+import { importApp, locateApp } from '../load-app.js';
 import { createCliLogger } from '../logger.js';
 import { intFlag, levelFlag, listFlag, parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
 import { UsageError } from '../usage.js';
@@ -15,8 +15,16 @@ const OPTIONS = {
   'prefetch-multiplier': { type: 'string' },
   'time-limit': { type: 'string' },
   'soft-time-limit': { type: 'string' },
+  pool: { type: 'string', short: 'P' },
+  'max-tasks-per-child': { type: 'string' },
+  'max-memory-per-child': { type: 'string' },
+  autoscale: { type: 'string' },
+  optimization: { type: 'string', short: 'O' },
+  statedb: { type: 'string', short: 'S' },
   beat: { type: 'boolean', short: 'B' },
 } as const;
+
+const POOLS = ['async', 'threads', 'process', 'solo', 'prefork', 'eventlet', 'gevent'] as const;
 
 /** Run `taskq worker`; resolves with the exit code once the worker has stopped. */
 export async function workerCommand(argv: string[]): Promise<number> {
@@ -37,10 +45,32 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const softTimeLimit = secondsFlag('worker', flags, 'soft-time-limit');
   if (softTimeLimit !== undefined) options.softTimeLimit = softTimeLimit;
 
-  const app = await loadApp(stringFlag(flags, 'app'));
-  if (!app) {
+  const pool = stringFlag(flags, 'pool');
+  if (pool !== undefined) {
+    if (!(POOLS as readonly string[]).includes(pool)) throw new UsageError(`--pool must be one of ${POOLS.join(', ')}; got ${JSON.stringify(pool)}`, 'worker');
+    options.pool = pool as (typeof POOLS)[number];
+  }
+  const maxTasks = intFlag('worker', flags, 'max-tasks-per-child', 1);
+  if (maxTasks !== undefined) options.maxTasksPerChild = maxTasks;
+  const maxMemory = intFlag('worker', flags, 'max-memory-per-child', 1);
+  if (maxMemory !== undefined) options.maxMemoryPerChild = maxMemory;
+  const autoscale = stringFlag(flags, 'autoscale');
+  if (autoscale !== undefined) options.autoscale = autoscaleFlag(autoscale);
+  const optimization = stringFlag(flags, 'optimization');
+  if (optimization !== undefined) {
+    if (optimization !== 'fair' && optimization !== 'default') throw new UsageError(`-O/--optimization must be fair or default, got ${JSON.stringify(optimization)}`, 'worker');
+    options.optimization = optimization;
+  }
+  const statedb = stringFlag(flags, 'statedb');
+  if (statedb !== undefined) options.statedb = statedb;
+
+  const location = locateApp(stringFlag(flags, 'app'), process.cwd());
+  if (!location) {
     throw new UsageError('no app: pass --app <module> (e.g. --app ./src/app.ts), or set "taskq": { "app": "./src/app.ts" } in package.json', 'worker');
   }
+  const app = await importApp(location);
+  // The threads and process pools load the same module in each thread/child.
+  options.appModule = location.file;
   // The app's own logger (used by ctx.log in tasks) follows -l too.
   app.log.level = level;
   options.logger = createCliLogger(level);
@@ -72,6 +102,17 @@ export async function workerCommand(argv: string[]): Promise<number> {
     await app.close();
   }
   return 0;
+}
+
+/** `--autoscale max,min` (Celery's order); a single number is max with min 0. */
+function autoscaleFlag(text: string): [number, number] {
+  const parts = text.split(',').map((p) => p.trim());
+  const nums = parts.map(Number);
+  const [max, min = 0] = nums;
+  if (parts.length > 2 || !nums.every((n) => Number.isInteger(n) && n >= 0) || max === undefined || max < 1 || min > max) {
+    throw new UsageError(`--autoscale must be max,min with whole numbers and 1 <= max, min <= max (e.g. --autoscale 10,3), got ${JSON.stringify(text)}`, 'worker');
+  }
+  return [max, min];
 }
 
 /** `--beat`: the scheduler inside the worker, with the default file store (as Celery's `worker -B`). */

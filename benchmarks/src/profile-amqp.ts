@@ -10,11 +10,14 @@
  * concurrency C; R is where results go: the Redis backend (default, as `pnpm bench`),
  * `none` (the task ignores its result: transport cost only) or `rpc` (rpc:// replies on
  * RabbitMQ). `produce W` times BENCH_JOBS individual `delay()` calls, W in flight.
+ * `raw-publish [hmw]` publishes with raw amqplib, adding Celery's headers (h), mandatory (m), 100 in flight (w).
+ * `work C` consumes BENCH_JOBS jobs as they arrive (start it, then `produce` with the same BENCH_QUEUE).
  * `rtt N` times N sequential `delay().get()` against a worker in this process.
  * `raw C` is `pnpm bench`'s raw amqplib ceiling (fill, then drain with prefetch 4 × C).
  * Each prints wall time and CPU per job of this process and of RabbitMQ.
  */
 import { createApp } from '@taskq/core';
+import { toFieldTable } from '@taskq/broker-amqp';
 import { Worker } from '@taskq/worker';
 import amqp from 'amqplib';
 import { execFileSync } from 'node:child_process';
@@ -30,7 +33,8 @@ const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 const mode = process.argv[2] ?? 'drain';
 const n = Number(process.argv[3] ?? 10);
 const results = process.argv[4] ?? 'redis';
-const queue = `bench-profile-amqp-${process.pid}`;
+/** BENCH_QUEUE lets a `work` and a `produce` process share a queue (end-to-end, two processes). */
+const queue = process.env.BENCH_QUEUE ?? `bench-profile-amqp-${process.pid}`;
 
 /** CPU seconds used so far by RabbitMQ's Erlang VM (beam.smp), from /proc; NaN when not found. */
 function rabbitCpuSeconds(): number {
@@ -78,7 +82,8 @@ await app.getBackend();
 if (mode === 'raw') {
   // The raw amqplib ceiling of `pnpm bench` (roles/amqplib.ts), with the same CPU figures.
   const job = { system: 'amqplib', url: AMQP_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: n } as const;
-  await (await prepareRaw({ ...job, role: 'produce' }))();
+  const produce = await prepareRaw({ ...job, role: 'produce' });
+  process.stderr.write(`raw amqplib published ${JOBS} (all at once) in ${await timed(async () => void (await produce()))}\n`);
   const drain = await prepareRaw({ ...job, role: 'drain' });
   const report = await profiled(() =>
     timed(async () => {
@@ -102,6 +107,37 @@ if (mode === 'raw') {
   process.stderr.write(`round trip of ${n} (results ${results}): p50 ${samples[Math.floor(n / 2)]!.toFixed(2)} ms, p99 ${samples[Math.floor(n * 0.99)]!.toFixed(2)} ms\n`);
   await worker.stop();
   await app.close();
+} else if (mode === 'raw-publish') {
+  // What the raw ceiling leaves out, one factor at a time: publish BENCH_JOBS persistent messages with raw
+  // amqplib, with (letters of argv[3]) h = Celery's 18 task headers, m = mandatory, w = 100 in flight (else all at once).
+  const variant = process.argv[3] ?? '';
+  const H = { lang: 'py', task: 'bench.noop', id: 'bd5c1c1a-5d4e-4a3e-9b1d-1a2b3c4d5e6f', shadow: null, eta: null, expires: null, group: null, group_index: null, retries: 0, timelimit: [null, null], root_id: 'bd5c1c1a-5d4e-4a3e-9b1d-1a2b3c4d5e6f', parent_id: null, argsrepr: '(0,)', kwargsrepr: '{}', origin: 'gen123@host', ignore_result: false, stamped_headers: null, stamps: {} };
+  const body = Buffer.from(JSON.stringify([[0], {}, { callbacks: null, errbacks: null, chain: null, chord: null }]));
+  const c = await amqp.connect(AMQP_URL, { noDelay: true });
+  const pc = await c.createConfirmChannel();
+  await pc.assertQueue(queue, { durable: true });
+  const options = { persistent: true, mandatory: variant.includes('m'), contentType: 'application/json', contentEncoding: 'utf-8', headers: variant.includes('h') ? toFieldTable(H) : { task: 'bench.noop', id: '1' } };
+  const report = await timed(async () => {
+    await windowed(JOBS, variant.includes('w') ? 100 : JOBS, () => new Promise<void>((resolve, reject) => pc.publish('', queue, body, options, (e) => (e ? reject(e) : resolve()))));
+  });
+  process.stderr.write(`raw amqplib published ${JOBS} (${variant || 'plain'}) in ${report}\n`);
+  await c.close();
+  await app.close();
+} else if (mode === 'work') {
+  // End-to-end's worker side: consume BENCH_JOBS jobs as a `produce` process (same BENCH_QUEUE) sends them.
+  const worker = new Worker(app, { concurrency: n, queues: [queue] });
+  await worker.start();
+  let first = 0;
+  const report = await profiled(() =>
+    timed(async () => {
+      await until(() => (worker.stats().processed['bench.noop'] ?? 0) >= 1);
+      first = performance.now();
+      await until(() => (worker.stats().processed['bench.noop'] ?? 0) >= JOBS);
+    }),
+  );
+  process.stderr.write(`worked ${JOBS} (concurrency ${n}, results ${results}) in ${report}; from the first job ${Math.round(((JOBS - 1) / (performance.now() - first)) * 1000)} jobs/s\n`);
+  await worker.stop();
+  await app.close();
 } else if (mode === 'produce') {
   const report = await profiled(() =>
     timed(async () => {
@@ -123,6 +159,7 @@ if (mode === 'raw') {
   process.stderr.write(`drained ${JOBS} (concurrency ${n}, results ${results}) in ${report}\n`);
   await app.close();
 }
+if (mode === 'produce' && process.env.BENCH_QUEUE) process.exit(0); // the `work` process cleans up
 const conn = await amqp.connect(AMQP_URL);
 const ch = await conn.createChannel();
 await ch.deleteQueue(queue);

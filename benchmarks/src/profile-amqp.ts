@@ -23,11 +23,15 @@ import amqp from 'amqplib';
 import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { deleteBenchKeys } from './children.js';
+import { Redis } from 'ioredis';
 import { prepare as prepareRaw } from './roles/amqplib.js';
 import { until, windowed } from './protocol.js';
 
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
+/**
+ * Its own Redis db (not pnpm bench's db 8: a concurrent `pnpm bench` would lose its keys to this
+ * script's clean-up); only `celery-task-meta-*` keys are deleted there afterwards.
+ */
+const REDIS_URL = process.env.BENCH_PROFILE_REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 const mode = process.argv[2] ?? 'drain';
@@ -165,5 +169,16 @@ const ch = await conn.createChannel();
 await ch.deleteQueue(queue);
 await ch.deleteExchange(queue).catch(() => {});
 await conn.close();
-if (results !== 'rpc') await deleteBenchKeys(REDIS_URL);
+if (results !== 'rpc') await deleteResults(REDIS_URL);
+
+async function deleteResults(url: string): Promise<void> {
+  const r = new Redis(url);
+  let cursor = '0';
+  do {
+    const [next, keys] = await r.scan(cursor, 'MATCH', 'celery-task-meta-*', 'COUNT', 5000);
+    cursor = next;
+    if (keys.length > 0) await r.unlink(...keys);
+  } while (cursor !== '0');
+  r.disconnect();
+}
 process.exit(0);

@@ -21,7 +21,7 @@ export const REVOKE_EXPIRES_MS = 3 * 60 * 60 * 1000;
 export interface RevokeOptions {
   /** Also stop the task if it is running: abort its signal (async pool), terminate its thread or kill its child. */
   terminate?: boolean;
-  /** Signal for the child process when terminating (process pool). Default SIGTERM, as Celery. */
+  /** Signal for the child process when terminating (process pool). Default SIGKILL (Celery defaults to SIGTERM, which a busy JavaScript loop would not act on any sooner). */
   signal?: NodeJS.Signals;
 }
 

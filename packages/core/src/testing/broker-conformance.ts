@@ -237,7 +237,8 @@ async function take(b: Broker, queues: string[], count: number, timeoutMs: numbe
   return got;
 }
 
-export async function until(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+/** Poll `check` every 10 ms; throws naming `what` after `timeoutMs` (default 5 s). */
+export async function until(check: () => boolean, timeoutMs = 5000, what = 'the condition'): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);

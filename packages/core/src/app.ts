@@ -6,6 +6,7 @@ import { type AppConfig, type AppConfigInput, type Env, redactUrl, resolveConfig
 import type { ContractArgs, ContractResult, TaskContract } from './contract.js';
 import { ConfigError, EncodeError, InvalidTaskOptionsError, isTaskqError, TaskAlreadyRegisteredError } from './errors.js';
 import { errorFromMeta } from './exception-info.js';
+import { Control } from './control/control-client.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildTaskMessage, type TaskMessage } from './message.js';
 import { stringifyJson } from './json.js';
@@ -58,6 +59,7 @@ export class App {
   private brokerPromise: Promise<Broker> | undefined;
   private backendPromise: Promise<ResultBackend> | undefined;
   private eagerBackend: MemoryResultBackend | undefined;
+  private controlClient: Control | undefined;
 
   constructor(options: AppOptions = {}) {
     const { broker, backend, logger, env, ...config } = options;
@@ -293,6 +295,12 @@ export class App {
       break;
     }
     return new AsyncResult(first.headers.id, { getBackend: async () => backend });
+  }
+
+  /** Remote control and inspection of workers (Celery's `app.control`): `await app.control.inspect().ping()`. */
+  get control(): Control {
+    this.controlClient ??= new Control(this);
+    return this.controlClient;
   }
 
   /** A handle on a task's result by id (Celery's `app.AsyncResult(id)`). */

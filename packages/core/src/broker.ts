@@ -2,6 +2,7 @@
  * The contract every transport implements. High-level operations only, no
  * driver types: the transport owns its connections.
  */
+import type { Fanout } from './broadcast.js';
 import type { DecodeError, SerializationError } from './errors.js';
 import type { TaskMessage } from './message.js';
 
@@ -92,4 +93,10 @@ export interface Broker {
   purge(queue: string): Promise<number>;
   /** Number of messages waiting in a queue (all priority bands). */
   queueSize(queue: string): Promise<number>;
+  /**
+   * Optional: the broadcast side of the transport (fanout, topic and direct
+   * exchanges), for remote control and events; see broadcast.ts. Made on
+   * first use, closed with the broker.
+   */
+  fanout?(): Fanout;
 }

@@ -2,6 +2,40 @@ export { App, createApp, TaskRegistry } from './app.js';
 export type { AppOptions } from './app.js';
 export { AsyncResult } from './async-result.js';
 export type { GetOptions, ResultSource } from './async-result.js';
+export { topicMatches } from './broadcast.js';
+export type { BroadcastBinding, BroadcastMessage, BroadcastSubscription, ExchangeSpec, Fanout, ReceivedBroadcast } from './broadcast.js';
+export { BroadcastUnsupportedError, Control, Inspect } from './control/control-client.js';
+export type { BroadcastOptions, ControlHost, ControlReply, InspectOptions, InspectResult } from './control/control-client.js';
+export { type ControlHandler, MailboxNode, type MailboxNodeOptions, NO_REPLY } from './control/mailbox-node.js';
+export {
+  buildControlReply,
+  buildControlRequest,
+  type ControlRequest,
+  type ControlRequestInit,
+  isForNode,
+  LamportClock,
+  nodeBinding,
+  parseControlRequest,
+  PIDBOX_EXCHANGE,
+  PIDBOX_QUEUE_ARGUMENTS,
+  REPLY_EXCHANGE,
+  replyBinding,
+} from './control/pidbox.js';
+export {
+  buildEvent,
+  type CeleryEvent,
+  EVENT_EXCHANGE,
+  EventSender,
+  type EventSenderOptions,
+  type EventType,
+  eventRoutingKey,
+  HEARTBEAT_FREQ,
+  type TaskEventType,
+  utcOffsetHours,
+  type WorkerEventType,
+  workerEventFields,
+} from './events/event.js';
+export { EventReceiver, type EventReceiverOptions, eventsOf } from './events/receiver.js';
 export type { Broker, BrokerCapabilities, ConsumeOptions, Consumer, Delivery, InvalidMessage, PublishRoute } from './broker.js';
 export { redactUrl, resolveConfig } from './config.js';
 export type { AppConfig, AppConfigInput, Env } from './config.js';
@@ -43,6 +77,7 @@ export type { BuildTaskMessageInit, SignatureDict, TaskBody, TaskEmbed, TaskHead
 export { encodeTaskBody, fromWireMessage, JSON_CONTENT_TYPE, toWireMessage } from './message-codec.js';
 export type { WireMessage } from './message-codec.js';
 export { createMemoryBroker, MemoryBroker } from './memory/memory-broker.js';
+export { MemoryFanout } from './memory/memory-fanout.js';
 export { createMemoryResultBackend, MemoryResultBackend } from './memory/memory-result-backend.js';
 export type { MemoryResultBackendOptions } from './memory/memory-result-backend.js';
 export { argsRepr, kwargsRepr, pythonRepr } from './python-repr.js';

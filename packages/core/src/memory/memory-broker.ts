@@ -10,6 +10,7 @@ import type { Broker, BrokerCapabilities, ConsumeOptions, Consumer, Delivery, In
 import { BrokerConnectionError, SerializationError } from '../errors.js';
 import type { TaskMessage } from '../message.js';
 import { fromWireMessage, toWireMessage, type WireMessage } from '../message-codec.js';
+import { MemoryExchanges, MemoryFanout } from './memory-fanout.js';
 
 const PRIORITY_LEVELS = 10;
 
@@ -55,6 +56,8 @@ function priorityLevel(p: unknown): number {
 class MemoryVirtualHost {
   readonly queues = new Map<string, MemoryQueue>();
   readonly consumers = new Set<MemoryConsumer>();
+  /** Broadcast exchanges (remote control, events) of this host. */
+  readonly exchanges = new MemoryExchanges();
 
   queue(name: string): MemoryQueue {
     let q = this.queues.get(name);
@@ -193,11 +196,12 @@ export class MemoryBroker implements Broker {
   readonly capabilities: BrokerCapabilities = {
     priority: true,
     priorityOrder: 'lowest-first',
-    fanout: false,
+    fanout: true,
     delayedDelivery: false,
     nativeAck: true,
   };
   private readonly host: MemoryVirtualHost;
+  private fanoutChannel: MemoryFanout | undefined;
   private readonly own = new Set<MemoryConsumer>();
   private closed = false;
 
@@ -213,6 +217,13 @@ export class MemoryBroker implements Broker {
     this.closed = true;
     for (const c of [...this.own]) await c.close();
     this.own.clear();
+    await this.fanoutChannel?.close();
+  }
+
+  /** Broadcast exchanges shared by every broker on this memory:// URL (remote control, events). */
+  fanout(): MemoryFanout {
+    this.fanoutChannel ??= new MemoryFanout(this.host.exchanges);
+    return this.fanoutChannel;
   }
 
   async publish(message: TaskMessage, route: PublishRoute): Promise<void> {

@@ -7,6 +7,7 @@ export { createBroker, createResultBackend } from './transport-module.js';
 export { createRedisBroker, RedisBroker } from './redis-broker.js';
 export type { DeadLetter, FetchedEntry, RedisBrokerOptions } from './redis-broker.js';
 export type { RedisConsumer, RedisDelivery } from './redis-consumer.js';
+export { buildBroadcastEnvelope, openBroadcastEnvelope, RedisFanout, type RedisFanoutOptions } from './redis-fanout.js';
 export { createRedisResultBackend, RedisResultBackend } from './redis-result-backend.js';
 export type { RedisResultBackendOptions } from './redis-result-backend.js';
 export * as kombu from './kombu-layout.js';

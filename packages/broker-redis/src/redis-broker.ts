@@ -25,6 +25,7 @@ import { KombuLayout, SEP } from './kombu-layout.js';
 import { DEAD_LETTER_LUA, FETCH_LUA, PUBLISH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
+import { RedisFanout } from './redis-fanout.js';
 import { parseRedisUrl } from './redis-url.js';
 import { type RedisTransportOptions, type ResolvedTransportOptions, resolveTransportOptions } from './transport-options.js';
 
@@ -78,7 +79,7 @@ export class RedisBroker implements Broker {
   readonly capabilities: BrokerCapabilities = {
     priority: true,
     priorityOrder: 'lowest-first',
-    fanout: false,
+    fanout: true,
     delayedDelivery: false,
     nativeAck: false,
   };
@@ -100,6 +101,7 @@ export class RedisBroker implements Broker {
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private restoreTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  private fanoutChannel: RedisFanout | undefined;
 
   constructor(options: RedisBrokerOptions = {}) {
     const url = options.url ?? 'redis://127.0.0.1:6379/0';
@@ -149,10 +151,24 @@ export class RedisBroker implements Broker {
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     if (this.pendingAcks.size > 0 && this.client.status === 'ready') await this.flushAcks().catch(() => {});
     this.stopTimers();
+    await this.fanoutChannel?.close();
     if (this.subscriber) this.subscriber.disconnect();
     this.subscriber = undefined;
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
     else this.client.disconnect();
+  }
+
+  /** Broadcast exchanges over PUB/SUB and binding sets, as kombu (remote control, events); see redis-fanout.ts. */
+  fanout(): RedisFanout {
+    this.fanoutChannel ??= new RedisFanout({
+      client: this.client,
+      redisOptions: this.redisOptions,
+      layout: this.layout,
+      db: this.db,
+      connectionTimeoutMs: this.connectionTimeoutMs,
+      log: this.log,
+    });
+    return this.fanoutChannel;
   }
 
   /**
@@ -163,6 +179,7 @@ export class RedisBroker implements Broker {
   destroy(): void {
     this.closed = true;
     this.stopTimers();
+    void this.fanoutChannel?.close();
     this.subscriber?.disconnect();
     this.client.disconnect();
   }

@@ -21,6 +21,7 @@ import {
 import { EtaScheduler } from './eta-scheduler.js';
 import type { Pool, PoolResult } from './pools/pool.js';
 import type { RateLimiter } from './rate-limiter.js';
+import type { TaskObserver } from './request-tracker.js';
 import type { RevokedSet, RevokeOptions } from './revocation.js';
 import { emitOutcome } from './run-task.js';
 import { storeFinalState } from './store-state.js';
@@ -49,6 +50,8 @@ interface Tracked {
 export interface LoopControls {
   readonly revoked: RevokedSet;
   readonly rateLimiter: RateLimiter;
+  /** Told about each task's life (inspect, events, metrics); see request-tracker.ts. */
+  readonly observer?: TaskObserver;
 }
 
 export class ConsumerLoop {
@@ -115,6 +118,7 @@ export class ConsumerLoop {
     this.tracked.add(t);
     const dueAt = h.eta ? parseIsoDate(h.eta)?.getTime() : undefined;
     const held = dueAt !== undefined && dueAt > Date.now();
+    this.controls?.observer?.received(delivery, held ? dueAt : undefined);
     if (this.log.isLevelEnabled('info')) {
       // Same fields as the task's child logger would bind, without making one for the two lines every task logs.
       this.log.info(
@@ -152,7 +156,14 @@ export class ConsumerLoop {
     const held = this.eta.drain();
     const waiting = this.pool.cancelWaiting();
     // The cancelled pool jobs are requeued by their own handling (see finish).
-    await Promise.all(held.map((t) => this.reject(t, true).finally(() => this.tracked.delete(t))));
+    await Promise.all(
+      held.map((t) =>
+        this.reject(t, true).finally(() => {
+          this.tracked.delete(t);
+          this.controls?.observer?.released(t.delivery);
+        }),
+      ),
+    );
     this.adjustPrefetch();
     return held.length + waiting;
   }
@@ -220,6 +231,7 @@ export class ConsumerLoop {
         // (as an AMQP basic.ack): waiting for Redis here cost a round trip per task.
         onStart: () => {
           if (!t.acksLate) void this.ack(t);
+          this.controls?.observer?.started(t.delivery);
         },
       })
       .then((result) => this.finish(t, result));
@@ -235,6 +247,7 @@ export class ConsumerLoop {
       .finally(() => {
         this.running.delete(p);
         this.tracked.delete(t);
+        this.controls?.observer?.released(t.delivery);
       });
     this.running.add(p);
   }
@@ -251,6 +264,7 @@ export class ConsumerLoop {
     const { task: name, id } = t.delivery.message.headers;
     this.processed[name] = (this.processed[name] ?? 0) + 1;
     this.logOutcome(t, outcome);
+    this.controls?.observer?.finished(t.delivery, outcome, t.terminated === true);
     if (outcome.kind === 'retry') {
       try {
         await this.app.publish(outcome.retryMessage, { queue: t.delivery.queue }, DEFAULT_PUBLISH_RETRY_POLICY);
@@ -300,6 +314,7 @@ export class ConsumerLoop {
       await storeFinalState(this.app, this.backend, message, { hostname: this.options.hostname, queue: t.delivery.queue }, 'REVOKED', new TaskRevokedError('revoked'));
     }
     emitOutcome(this.app, message, { kind: 'revoked', reason: 'revoked' });
+    this.controls?.observer?.finished(t.delivery, { kind: 'revoked', reason: 'revoked' }, false);
     await this.ack(t);
   }
 

@@ -4,9 +4,10 @@
  */
 import os from 'node:os';
 import { type App, ConfigError, type Logger } from '@taskq/core';
+import type { MonitoringOptions } from './monitoring.js';
 
 /** Options of a {@link Worker}; every field has a default. */
-export interface WorkerOptions {
+export interface WorkerOptions extends MonitoringOptions {
   /** Queues to consume (`-Q`). Default: `[app.conf.defaultQueue]`. */
   queues?: string[];
   /** Tasks run at once (`-c`, `worker_concurrency`). Default 10 for the async pool. */

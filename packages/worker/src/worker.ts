@@ -9,10 +9,12 @@ import { type App, ConfigError, type Consumer, type Logger, type ResultBackend, 
 import { Autoscaler } from './autoscaler.js';
 import { renderBanner } from './banner.js';
 import { ConsumerLoop } from './consumer-loop.js';
+import { type Monitoring, type MonitoredWorker, startMonitoring } from './monitoring.js';
 import { AsyncPool } from './pools/async-pool.js';
 import { ChildPool } from './pools/child-pool.js';
 import type { Pool } from './pools/pool.js';
 import { RateLimiter } from './rate-limiter.js';
+import { ObserverFanout, RequestTracker } from './request-tracker.js';
 import { loadStateFile, RevokedSet, type RevokeOptions, registerRevoker, saveStateFile } from './revocation.js';
 import { type ResolvedWorkerOptions, resolveWorkerOptions, type WorkerOptions } from './worker-options.js';
 
@@ -64,12 +66,19 @@ export class Worker {
   private resolveStopped!: () => void;
   /** Aborted when a cold stop is asked for during a warm one. */
   private readonly cold = new AbortController();
+  /** What the worker holds, for inspect (active/reserved/scheduled) and stats. */
+  private readonly requests = new RequestTracker();
+  private readonly observers = new ObserverFanout();
+  private monitoring: Monitoring | undefined;
+  private readonly given: WorkerOptions;
 
   constructor(
     private readonly app: App,
     options: WorkerOptions = {},
   ) {
     this.options = resolveWorkerOptions(app, options);
+    this.given = options;
+    this.observers.add(this.requests);
     this.hostname = this.options.hostname;
     this.log = this.options.logger;
     this.rateLimiter = new RateLimiter(app);
@@ -94,7 +103,7 @@ export class Worker {
   private async doStart(): Promise<void> {
     const [broker, backend] = await Promise.all([this.app.getBroker(), this.app.getBackend()]);
     await this.startPool(backend);
-    const loop = new ConsumerLoop(this.app, this.options, this.pool, backend, this.log, { revoked: this.revoked, rateLimiter: this.rateLimiter });
+    const loop = new ConsumerLoop(this.app, this.options, this.pool, backend, this.log, { revoked: this.revoked, rateLimiter: this.rateLimiter, observer: this.observers });
     this.loop = loop;
     const { broker: brokerUrl, backend: backendUrl } = this.app.describe();
     const info = {
@@ -132,6 +141,7 @@ export class Worker {
     loop.attach(this.consumer);
     this.autoscaler?.start();
     this.startedAt = Date.now();
+    this.monitoring = await startMonitoring(this.monitored(), broker, this.given);
     if (this.state === 'starting') this.state = 'running';
     this.log.info(`${this.hostname} ready.`);
   }
@@ -171,6 +181,7 @@ export class Worker {
         }
       }
       await this.consumer?.close();
+      await this.monitoring?.stop();
       this.autoscaler?.stop();
       this.unregisterRevoker?.();
       await this.app.signals.emitAndWait('workerShutdown', { hostname: this.hostname });
@@ -283,6 +294,29 @@ export class Worker {
     } catch (error) {
       this.log.error({ err: error, statedb: this.options.statedb }, `could not write the worker state file ${this.options.statedb}`);
     }
+  }
+
+  /** The port of the Prometheus endpoint (`metricsPort`), once started. */
+  get metricsPort(): number | undefined {
+    return this.monitoring?.metricsPort;
+  }
+
+  /** This worker as remote control, events and metrics see it (monitoring.ts). */
+  private monitored(): MonitoredWorker {
+    return {
+      hostname: this.hostname,
+      app: this.app,
+      options: this.options,
+      revoked: this.revoked,
+      tracker: this.requests,
+      observers: this.observers,
+      log: this.log,
+      pool: () => this.pool,
+      startedAt: () => this.startedAt,
+      revoke: (id, options) => this.revoke(id, options),
+      setRateLimit: (name, rate) => this.setRateLimit(name, rate),
+      stop: () => this.stop(),
+    };
   }
 
   /** Counters for monitoring and tests (Celery's `inspect stats`, abridged). */

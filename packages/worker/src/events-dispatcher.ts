@@ -1,0 +1,131 @@
+/**
+ * The worker's Celery events (celery-protocol.md §6): `worker-online`, a
+ * `worker-heartbeat` every 2 s and `worker-offline` always (monitors use them
+ * to see workers), and — with task events on (`-E`, `sendTaskEvents`) —
+ * task-received, -started, -succeeded, -failed, -retried and -revoked.
+ */
+import {
+  type Delivery,
+  EventSender,
+  type Fanout,
+  HEARTBEAT_FREQ,
+  type LamportClock,
+  type Logger,
+  pythonRepr,
+  type TraceOutcome,
+  workerEventFields,
+} from '@taskq/core';
+import { reprOfMessage } from './control-mailbox.js';
+import type { RequestTracker, TaskObserver } from './request-tracker.js';
+
+export interface WorkerEventsOptions {
+  fanout: Fanout;
+  hostname: string;
+  clock: LamportClock;
+  tracker: RequestTracker;
+  /** Send task events (Celery's `-E` / `worker_send_task_events`). */
+  taskEvents: boolean;
+  log: Logger;
+  /** Seconds between heartbeats (default 2, Celery's). */
+  heartbeatInterval?: number;
+}
+
+/** Sends the worker's events; plug it into the consumer loop as a {@link TaskObserver}. */
+export class WorkerEvents implements TaskObserver {
+  private readonly sender: EventSender;
+  private timer: NodeJS.Timeout | undefined;
+  /** Task events on (toggled by `enable_events` / `disable_events`). */
+  taskEvents: boolean;
+  private failedOnce = false;
+
+  constructor(private readonly options: WorkerEventsOptions) {
+    this.sender = new EventSender({ fanout: options.fanout, hostname: options.hostname, clock: options.clock });
+    this.taskEvents = options.taskEvents;
+  }
+
+  /** Announce the worker and start the heartbeat. */
+  async start(): Promise<void> {
+    await this.send('worker-online', this.workerFields());
+    const every = (this.options.heartbeatInterval ?? HEARTBEAT_FREQ) * 1000;
+    this.timer = setInterval(() => void this.send('worker-heartbeat', this.workerFields()), every);
+    this.timer.unref();
+  }
+
+  /** Stop the heartbeat and say goodbye. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    this.timer = undefined;
+    await this.send('worker-offline', this.workerFields());
+  }
+
+  private workerFields(): Record<string, unknown> {
+    const t = this.options.tracker;
+    return workerEventFields({ active: t.list('active').length, processed: t.processed });
+  }
+
+  /** Send, logging (once) rather than throwing: events are best effort, as in Celery. */
+  private async send(type: string, fields: Record<string, unknown>): Promise<void> {
+    try {
+      await this.sender.send(type, fields);
+      this.failedOnce = false;
+    } catch (error) {
+      if (!this.failedOnce) this.options.log.warn({ err: error, type }, `could not send the ${type} event`);
+      this.failedOnce = true;
+    }
+  }
+
+  received(delivery: Delivery, _etaMs: number | undefined): void {
+    if (!this.taskEvents) return;
+    const m = delivery.message;
+    const h = m.headers;
+    const { args, kwargs } = reprOfMessage(h, m.body);
+    void this.send('task-received', {
+      uuid: h.id,
+      name: h.task,
+      args,
+      kwargs,
+      root_id: h.root_id,
+      parent_id: h.parent_id,
+      retries: h.retries,
+      eta: h.eta,
+      expires: h.expires,
+    });
+  }
+
+  started(delivery: Delivery): void {
+    if (this.taskEvents) void this.send('task-started', { uuid: delivery.message.headers.id });
+  }
+
+  finished(delivery: Delivery, outcome: TraceOutcome, terminated: boolean): void {
+    if (!this.taskEvents) return;
+    const uuid = delivery.message.headers.id;
+    switch (outcome.kind) {
+      case 'success':
+        void this.send('task-succeeded', { uuid, result: pythonRepr(outcome.value), runtime: outcome.runtimeMs / 1000 });
+        return;
+      case 'failure':
+        void this.send('task-failed', { uuid, exception: exceptionRepr(outcome.excType, outcome.error), traceback: tracebackOf(outcome.error) });
+        return;
+      case 'retry':
+        void this.send('task-retried', { uuid, exception: `Retry(${pythonRepr(outcome.reason.message)})`, traceback: tracebackOf(outcome.reason) });
+        return;
+      case 'revoked':
+        void this.send('task-revoked', { uuid, terminated, signum: terminated ? 15 : null, expired: outcome.reason === 'expired' });
+        return;
+      default:
+        return;
+    }
+  }
+
+  released(): void {}
+}
+
+/** Python's repr of an exception: `ValueError('boom')`. */
+function exceptionRepr(excType: string, error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return `${excType}(${pythonRepr(message)})`;
+}
+
+function tracebackOf(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? `${error.name}: ${error.message}`) : String(error);
+}

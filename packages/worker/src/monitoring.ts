@@ -1,0 +1,96 @@
+/**
+ * Everything that lets the outside watch and steer a running worker, started
+ * once it consumes and stopped at shutdown: the remote-control mailbox
+ * (control-mailbox.ts), Celery events (events-dispatcher.ts) and the
+ * Prometheus endpoint (metrics.ts).
+ */
+import { type Broker, LamportClock, type Logger, type MailboxNode } from '@taskq/core';
+import { type ControlledWorker, startControlMailbox } from './control-mailbox.js';
+import { WorkerEvents } from './events-dispatcher.js';
+import { MetricsServer, WorkerMetrics } from './metrics.js';
+import type { ObserverFanout } from './request-tracker.js';
+
+/** Worker options of the monitoring features (part of `WorkerOptions`). */
+export interface MonitoringOptions {
+  /** Send task events (Celery's `-E`, `worker_send_task_events`). Worker events (online, heartbeat, offline) are sent anyway. Default false. */
+  sendTaskEvents?: boolean;
+  /** Answer remote control and inspect requests (Celery's mailbox). Default true. */
+  remoteControl?: boolean;
+  /** Send worker-online/heartbeat/offline events (Celery's `--without-heartbeat` turns them off). Default true. */
+  heartbeat?: boolean;
+  /** Serve Prometheus metrics on this port (`--metrics-port`); 0 picks a free port. Default: no server. */
+  metricsPort?: number;
+  /** Interface the metrics server listens on. Default `0.0.0.0`. */
+  metricsHost?: string;
+}
+
+/** What monitoring needs from the worker. */
+export interface MonitoredWorker extends ControlledWorker {
+  readonly observers: ObserverFanout;
+  readonly log: Logger;
+}
+
+/** The running monitoring parts. */
+export interface Monitoring {
+  /** The metrics server's port, when one runs. */
+  readonly metricsPort: number | undefined;
+  stop(): Promise<void>;
+}
+
+/** Start what `options` ask for; the broker's missing fanout only disables control and events (with a warning). */
+export async function startMonitoring(w: MonitoredWorker, broker: Broker, options: MonitoringOptions): Promise<Monitoring> {
+  const log = w.log;
+  const clock = new LamportClock();
+  const stops: Array<() => Promise<void>> = [];
+  const fanout = broker.fanout?.();
+  let mailbox: MailboxNode | undefined;
+  let events: WorkerEvents | undefined;
+  if (!fanout) {
+    log.warn({ transport: broker.transport }, `the ${broker.transport} transport cannot broadcast: remote control and events are off`);
+  } else {
+    if (options.heartbeat !== false || options.sendTaskEvents) {
+      events = new WorkerEvents({ fanout, hostname: w.hostname, clock, tracker: w.tracker, taskEvents: options.sendTaskEvents === true, log });
+      const e = events;
+      const remove = w.observers.add(e);
+      await e.start();
+      stops.push(async () => {
+        remove();
+        await e.stop();
+      });
+    }
+    if (options.remoteControl !== false) {
+      const e = events;
+      const setTaskEvents = (on: boolean): void => {
+        if (e) e.taskEvents = on;
+      };
+      const target: ControlledWorker = e ? { ...w, setTaskEvents } : w;
+      mailbox = await startControlMailbox(target, fanout, clock, log);
+      const m = mailbox;
+      stops.unshift(() => m.stop());
+    }
+  }
+  let server: MetricsServer | undefined;
+  if (options.metricsPort !== undefined) {
+    const metrics = new WorkerMetrics(w, broker);
+    const remove = w.observers.add(metrics);
+    server = new MetricsServer(metrics, log);
+    await server.listen(options.metricsPort, options.metricsHost);
+    const s = server;
+    stops.push(async () => {
+      remove();
+      await s.close();
+    });
+  }
+  return {
+    metricsPort: server?.port,
+    async stop() {
+      for (const stop of stops) {
+        try {
+          await stop();
+        } catch (error) {
+          log.warn({ err: error }, 'stopping a monitoring part failed');
+        }
+      }
+    },
+  };
+}

@@ -16,6 +16,10 @@ const COMMAND_TABLE: Record<CommandName, () => Promise<Command>> = {
   beat: async () => (await import('./commands/beat.js')).beatCommand,
   call: async () => (await import('./commands/call.js')).callCommand,
   result: async () => (await import('./commands/result.js')).resultCommand,
+  inspect: async () => (await import('./commands/inspect.js')).inspectCommand,
+  control: async () => (await import('./commands/control.js')).controlCommand,
+  events: async () => (await import('./commands/events.js')).eventsCommand,
+  purge: async () => (await import('./commands/purge.js')).purgeCommand,
 };
 
 /** Error codes that mean "fix how you called it" rather than "it failed": exit 2. */

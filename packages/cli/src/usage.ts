@@ -5,7 +5,7 @@
 import { TaskqError } from '@taskq/core';
 
 /** Names of the commands `taskq` knows, in the order `--help` lists them. */
-export const COMMANDS = ['worker', 'beat', 'call', 'result'] as const;
+export const COMMANDS = ['worker', 'beat', 'call', 'result', 'inspect', 'control', 'events', 'purge'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit code of a usage or configuration error (as with most Unix tools and Celery's click CLI). */
@@ -31,6 +31,10 @@ Commands:
   beat     Send periodic tasks on their schedules        (celery beat)
   call     Send a task by name, optionally wait for it   (celery call)
   result   Print a stored task result                    (celery result)
+  inspect  Ask workers: ping, active, stats, registered… (celery inspect)
+  control  Tell workers: revoke, rate_limit, shutdown…   (celery control)
+  events   Print task and worker events live             (celery events)
+  purge    Delete every waiting message of queues        (celery purge)
 
 Options:
   -h, --help      Show help (also: taskq <command> --help)
@@ -124,7 +128,77 @@ Options:
   -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
   -h, --help               Show this help`;
 
-const TEXTS: Record<CommandName, string> = { worker: WORKER, beat: BEAT, call: CALL, result: RESULT };
+const REMOTE_OPTIONS = `Options:
+  -d, --destination <nodes>  Only these workers (comma-separated node names, e.g. w1@host)
+  -t, --timeout <S>          Seconds to wait for replies (default 1)
+  -j, --json                 Print all replies as one JSON object keyed by node name
+  -A, --app <module>         App module (default: package.json "taskq.app", else an app from env)
+  -h, --help                 Show this help
+
+Works with taskq and Python Celery workers on the same broker (redis:// or amqp://).
+Exit 69 when no worker answered within the timeout.`;
+
+const INSPECT = `Usage: taskq inspect <command> [args…] [options]
+
+Ask workers and print their replies, as celery inspect does.
+
+Commands:
+  ping                 Are you there? (pong)
+  active               Tasks running now
+  scheduled            Tasks held until their eta (countdown)
+  reserved             Tasks received and waiting for a slot
+  registered [items…]  Registered task names (items: rate_limit, time_limit…)
+  stats                Counters: totals per task, pool, prefetch, uptime, rusage
+  revoked              Revoked task ids
+  active_queues        Queues consumed
+  conf                 Configuration
+  report               Software and settings summary
+  query_task <id…>     State of tasks held by the worker
+
+${REMOTE_OPTIONS}`;
+
+const CONTROL = `Usage: taskq control <command> [args…] [options]
+
+Tell workers to act, as celery control does.
+
+Commands:
+  revoke <id…>                       Refuse these tasks when they arrive
+  terminate <signal> <id…>           Revoke and stop them if running
+  rate_limit <task> <rate>           e.g. 10/m; 0 lifts the limit
+  time_limit <task> <soft> [hard]    Seconds
+  shutdown                           Warm shutdown (no reply)
+  pool_grow [n] / pool_shrink [n]    Resize the pool
+  add_consumer <queue>               Consume one more queue
+  cancel_consumer <queue>            Stop consuming a queue
+  enable_events / disable_events     Turn task events on or off
+
+${REMOTE_OPTIONS}`;
+
+const EVENTS = `Usage: taskq events [options]
+
+Print Celery events (task-*, worker-*) live, one line each, until Ctrl-C.
+Workers send task events with -E (sendTaskEvents); heartbeats always.
+
+Options:
+  -j, --json               One JSON event per line
+      --task-only          Only task events
+      --worker-only        Only worker events (online, heartbeat, offline)
+      --duration <S>       Stop after S seconds
+  -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
+  -h, --help               Show this help`;
+
+const PURGE = `Usage: taskq purge [options]
+
+Delete every waiting message of queues (not those workers already hold).
+Asks for confirmation (y/N on stdin) unless -f.
+
+Options:
+  -Q, --queues <names>     Comma-separated queues (default: the app's default queue)
+  -f, --force              Do not ask
+  -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
+  -h, --help               Show this help`;
+
+const TEXTS: Record<CommandName, string> = { worker: WORKER, beat: BEAT, call: CALL, result: RESULT, inspect: INSPECT, control: CONTROL, events: EVENTS, purge: PURGE };
 
 /** The usage text of a command, or of `taskq` itself. */
 export function usage(command?: CommandName): string {

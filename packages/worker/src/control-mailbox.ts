@@ -44,7 +44,8 @@ export function controlHandlers(w: ControlledWorker, clock: LamportClock, log: L
     reserved: (a) => infos('reserved', a.safe),
     scheduled: (a) =>
       w.tracker.list('scheduled').map((r) => ({
-        eta: r.etaMs === undefined ? null : new Date(r.etaMs).toISOString(),
+        // The message's own eta text: Celery's isoformat with its offset.
+        eta: r.delivery.message.headers.eta ?? (r.etaMs === undefined ? null : new Date(r.etaMs).toISOString()),
         priority: r.delivery.message.properties.priority ?? 0,
         request: requestInfo(r, hostname, a.safe === true),
       })),

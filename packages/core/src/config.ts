@@ -32,6 +32,8 @@ export interface AppConfig {
   brokerTransportOptions: Record<string, unknown>;
   /** Milliseconds a publish may wait for an unreachable broker before failing (`broker_connection_timeout`). */
   brokerConnectionTimeout: number;
+  /** Workers send task events (`worker_send_task_events`, `celery worker -E`). Env: TASKQ_WORKER_SEND_TASK_EVENTS, CELERY_WORKER_SEND_TASK_EVENTS. */
+  workerSendTaskEvents: boolean;
 }
 
 export type AppConfigInput = Partial<AppConfig>;
@@ -90,6 +92,7 @@ export function resolveConfig(input: AppConfigInput, env: Env): AppConfig {
     prefetchMultiplier: input.prefetchMultiplier ?? envNumber(env, 'TASKQ_PREFETCH_MULTIPLIER') ?? 4,
     brokerTransportOptions: input.brokerTransportOptions ?? {},
     brokerConnectionTimeout: input.brokerConnectionTimeout ?? envNumber(env, 'TASKQ_BROKER_CONNECTION_TIMEOUT') ?? 10_000,
+    workerSendTaskEvents: input.workerSendTaskEvents ?? envBool(env, 'TASKQ_WORKER_SEND_TASK_EVENTS', 'CELERY_WORKER_SEND_TASK_EVENTS') ?? false,
   };
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(config.brokerUrl)) {
     throw new ConfigError(`broker URL ${JSON.stringify(redactUrl(config.brokerUrl))} has no scheme; use e.g. memory://, redis://localhost:6379/0 or amqp://guest:guest@localhost:5672//`);

@@ -12,7 +12,7 @@ import type { ObserverFanout } from './request-tracker.js';
 
 /** Worker options of the monitoring features (part of `WorkerOptions`). */
 export interface MonitoringOptions {
-  /** Send task events (Celery's `-E`, `worker_send_task_events`). Worker events (online, heartbeat, offline) are sent anyway. Default false. */
+  /** Send task events (Celery's `-E`). Worker events (online, heartbeat, offline) are sent anyway. Default `app.conf.workerSendTaskEvents` (false). */
   sendTaskEvents?: boolean;
   /** Answer remote control and inspect requests (Celery's mailbox). Default true. */
   remoteControl?: boolean;
@@ -48,8 +48,9 @@ export async function startMonitoring(w: MonitoredWorker, broker: Broker, option
   if (!fanout) {
     log.warn({ transport: broker.transport }, `the ${broker.transport} transport cannot broadcast: remote control and events are off`);
   } else {
-    if (options.heartbeat !== false || options.sendTaskEvents) {
-      events = new WorkerEvents({ fanout, hostname: w.hostname, clock, tracker: w.tracker, taskEvents: options.sendTaskEvents === true, log });
+    const taskEvents = options.sendTaskEvents ?? w.app.conf.workerSendTaskEvents;
+    if (options.heartbeat !== false || taskEvents) {
+      events = new WorkerEvents({ fanout, hostname: w.hostname, clock, tracker: w.tracker, taskEvents, log });
       const e = events;
       const remove = w.observers.add(e);
       await e.start();

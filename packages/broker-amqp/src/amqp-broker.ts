@@ -20,6 +20,7 @@ import {
 import type { ConsumeMessage } from 'amqplib';
 import { AmqpConnection, type ReconnectOptions } from './amqp-connection.js';
 import { AmqpConsumer, type ConsumerHost } from './amqp-consumer.js';
+import { AmqpFanout } from './amqp-fanout.js';
 import { type AmqpEndpoint, parseAmqpUrls } from './amqp-url.js';
 import {
   DEAD_CODE_HEADER,
@@ -86,6 +87,7 @@ export class AmqpBroker implements Broker {
   private readonly mandatory: boolean;
   private readonly connectionTimeoutMs: number;
   private readonly consumers = new Set<AmqpConsumer>();
+  private fanoutChannel: AmqpFanout | undefined;
 
   constructor(private readonly options: AmqpBrokerOptions) {
     const t = options.transportOptions ?? {};
@@ -126,9 +128,16 @@ export class AmqpBroker implements Broker {
   async close(): Promise<void> {
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
     this.consumers.clear();
+    await this.fanoutChannel?.close();
     this.publisher.close();
     this.topology.close();
     await this.connection.close();
+  }
+
+  /** Broadcast exchanges as Celery declares them (remote control, events); see amqp-fanout.ts. */
+  fanout(): AmqpFanout {
+    this.fanoutChannel ??= new AmqpFanout({ connection: this.connection, log: this.log, timeoutMs: () => this.connectionTimeoutMs });
+    return this.fanoutChannel;
   }
 
   /** How a task queue is declared here (Celery's topology with this broker's options). */

@@ -12,6 +12,7 @@ export { AmqpBroker, amqpBrokerFromConfig, createAmqpBroker } from './amqp-broke
 export type { AmqpBrokerOptions, AmqpTransportOptions } from './amqp-broker.js';
 export { AmqpConnection } from './amqp-connection.js';
 export type { AmqpConnectionOptions, ReconnectOptions } from './amqp-connection.js';
+export { AmqpFanout, type AmqpFanoutOptions, decodeBroadcast } from './amqp-fanout.js';
 export { DEFAULT_HEARTBEAT_SECONDS, parseAmqpUrl, parseAmqpUrls } from './amqp-url.js';
 export type { AmqpEndpoint } from './amqp-url.js';
 export * from './celery-topology.js';

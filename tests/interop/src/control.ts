@@ -40,7 +40,7 @@ export function celeryCli(urls: PeerUrls, args: string[]): Promise<CommandRun> {
 
 /** `taskq <args…>` with an app from the environment (broker URL only). */
 export function taskqCli(brokerUrl: string, args: string[]): Promise<CommandRun> {
-  return run(process.execPath, [CLI, ...args], INTEROP_DIR, { ...process.env, TASKQ_BROKER_URL: brokerUrl, TASKQ_RESULT_BACKEND: brokerUrl });
+  return run(process.execPath, [CLI, ...args], INTEROP_DIR, { ...process.env, TASKQ_BROKER_URL: brokerUrl });
 }
 
 /** A child process whose stdout lines are collected. */
@@ -93,7 +93,7 @@ export async function startCeleryEventReceiver(urls: PeerUrls): Promise<LineProc
 export function startTaskqEvents(brokerUrl: string): LineProcess {
   const child = spawn(process.execPath, [CLI, 'events', '--json'], {
     cwd: INTEROP_DIR,
-    env: { ...process.env, TASKQ_BROKER_URL: brokerUrl, TASKQ_RESULT_BACKEND: brokerUrl },
+    env: { ...process.env, TASKQ_BROKER_URL: brokerUrl },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return lineProcess(child);

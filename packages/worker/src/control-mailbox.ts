@@ -5,7 +5,7 @@
  * Celery's tools print.
  */
 import os from 'node:os';
-import { type App, argsRepr, type ControlHandler, type Fanout, kwargsRepr, type LamportClock, type Logger, MailboxNode, NO_REPLY, parseRateLimit } from '@taskq/core';
+import { type App, argsRepr, type Consumer, type ControlHandler, type Fanout, kwargsRepr, type LamportClock, type Logger, MailboxNode, NO_REPLY, parseRateLimit } from '@taskq/core';
 import type { Pool } from './pools/pool.js';
 import { requestInfo, type RequestTracker } from './request-tracker.js';
 import type { RevokedSet, RevokeOptions } from './revocation.js';
@@ -28,13 +28,18 @@ export interface ControlledWorker {
   stop(): Promise<unknown>;
   /** Turn task events on or off (`enable_events` / `disable_events`). */
   setTaskEvents?(enabled: boolean): void;
+  /** Start consuming one more queue into the worker (`add_consumer`). */
+  consumeQueue?(queue: string): Promise<Consumer>;
 }
+
+/** Queues consumed since start through `add_consumer`, by name; closed with the mailbox. */
+export type AddedConsumers = Map<string, Consumer>;
 
 const ok = (value: unknown): { ok: unknown } => ({ ok: value });
 const nok = (value: unknown): { error: unknown } => ({ error: value });
 
 /** The handlers, by Celery's command names. */
-export function controlHandlers(w: ControlledWorker, clock: LamportClock, log: Logger): Record<string, ControlHandler> {
+export function controlHandlers(w: ControlledWorker, clock: LamportClock, log: Logger, added: AddedConsumers = new Map()): Record<string, ControlHandler> {
   const hostname = w.hostname;
   const infos = (state: 'active' | 'reserved', safe: unknown) => w.tracker.list(state).map((r) => requestInfo(r, hostname, safe === true));
   return {
@@ -64,7 +69,7 @@ export function controlHandlers(w: ControlledWorker, clock: LamportClock, log: L
     },
     stats: () => workerStats(w, clock),
     revoked: () => w.revoked.entries().map(([id]) => id),
-    active_queues: () => w.options.queues.map(queueInfo),
+    active_queues: () => [...w.options.queues, ...added.keys()].map(queueInfo),
     conf: () => celeryConf(w),
     report: () => ok(report(w)),
     revoke: (a) => revoke(w, a, log),
@@ -100,8 +105,30 @@ export function controlHandlers(w: ControlledWorker, clock: LamportClock, log: L
     },
     pool_grow: (a) => resizePool(w, Number(a.n ?? 1)),
     pool_shrink: (a) => resizePool(w, -Number(a.n ?? 1)),
-    add_consumer: () => nok('add_consumer is not supported by taskq workers yet: restart the worker with the queue in -Q'),
-    cancel_consumer: () => nok('cancel_consumer is not supported by taskq workers yet: restart the worker without the queue in -Q'),
+    add_consumer: async (a) => {
+      const queue = typeof a.queue === 'string' ? a.queue.trim() : '';
+      if (queue === '') return nok('add_consumer needs a queue name');
+      if (w.options.queues.includes(queue) || added.has(queue)) return ok(`already consuming from '${queue}'`);
+      if (!w.consumeQueue) return nok('this worker cannot add consumers');
+      added.set(queue, await w.consumeQueue(queue));
+      log.info({ queue }, `Started consuming from ${queue}`);
+      return ok(`add consumer ${queue}`);
+    },
+    cancel_consumer: async (a) => {
+      const queue = typeof a.queue === 'string' ? a.queue : '';
+      const consumer = added.get(queue);
+      if (consumer) {
+        added.delete(queue);
+        // close(): what it handed out and the worker has not settled goes back to the queue.
+        await consumer.close();
+        log.info({ queue }, `Stopped consuming from ${queue}`);
+        return ok(`no longer consuming from '${queue}'`);
+      }
+      if (w.options.queues.includes(queue)) {
+        return nok(`'${queue}' was given at start (-Q): taskq cancels only queues added with add_consumer; restart the worker without it`);
+      }
+      return ok(`no longer consuming from '${queue}'`);
+    },
     enable_events: () => {
       if (!w.setTaskEvents) return nok('events are not available on this worker');
       w.setTaskEvents(true);
@@ -117,10 +144,17 @@ export function controlHandlers(w: ControlledWorker, clock: LamportClock, log: L
 }
 
 /** Start answering the mailbox on `fanout` as `w.hostname`. */
-export async function startControlMailbox(w: ControlledWorker, fanout: Fanout, clock: LamportClock, log: Logger): Promise<MailboxNode> {
-  const node = new MailboxNode({ nodename: w.hostname, fanout, log, clock, handlers: controlHandlers(w, clock, log) });
+export async function startControlMailbox(w: ControlledWorker, fanout: Fanout, clock: LamportClock, log: Logger): Promise<{ stop(): Promise<void> }> {
+  const added: AddedConsumers = new Map();
+  const node = new MailboxNode({ nodename: w.hostname, fanout, log, clock, handlers: controlHandlers(w, clock, log, added) });
   await node.start();
-  return node;
+  return {
+    async stop() {
+      await node.stop();
+      await Promise.allSettled([...added.values()].map((c) => c.close()));
+      added.clear();
+    },
+  };
 }
 
 function revoke(w: ControlledWorker, a: Record<string, unknown>, log: Logger): unknown {

@@ -4,7 +4,7 @@
  * (control-mailbox.ts), Celery events (events-dispatcher.ts) and the
  * Prometheus endpoint (metrics.ts).
  */
-import { type Broker, LamportClock, type Logger, type MailboxNode } from '@taskq/core';
+import { type Broker, LamportClock, type Logger } from '@taskq/core';
 import { type ControlledWorker, startControlMailbox } from './control-mailbox.js';
 import { WorkerEvents } from './events-dispatcher.js';
 import { MetricsServer, WorkerMetrics } from './metrics.js';
@@ -43,7 +43,6 @@ export async function startMonitoring(w: MonitoredWorker, broker: Broker, option
   const clock = new LamportClock();
   const stops: Array<() => Promise<void>> = [];
   const fanout = broker.fanout?.();
-  let mailbox: MailboxNode | undefined;
   let events: WorkerEvents | undefined;
   if (!fanout) {
     log.warn({ transport: broker.transport }, `the ${broker.transport} transport cannot broadcast: remote control and events are off`);
@@ -65,9 +64,8 @@ export async function startMonitoring(w: MonitoredWorker, broker: Broker, option
         if (e) e.taskEvents = on;
       };
       const target: ControlledWorker = e ? { ...w, setTaskEvents } : w;
-      mailbox = await startControlMailbox(target, fanout, clock, log);
-      const m = mailbox;
-      stops.unshift(() => m.stop());
+      const mailbox = await startControlMailbox(target, fanout, clock, log);
+      stops.unshift(() => mailbox.stop());
     }
   }
   let server: MetricsServer | undefined;

@@ -316,6 +316,13 @@ export class Worker {
       revoke: (id, options) => this.revoke(id, options),
       setRateLimit: (name, rate) => this.setRateLimit(name, rate),
       stop: () => this.stop(),
+      // add_consumer: one more consumer feeding the same loop (a delivery that arrives while stopping is handed back).
+      consumeQueue: async (queue) => {
+        const loop = this.loop;
+        if (!loop || this.state !== 'running') throw new ConfigError(`worker ${this.hostname} is not running`);
+        const broker = await this.app.getBroker();
+        return broker.consume([queue], (d) => loop.onDelivery(d), { prefetch: this.options.prefetch, onInvalid: (i) => loop.onInvalid(i) });
+      },
     };
   }
 

@@ -157,11 +157,19 @@ describe('control', () => {
     await worker.stopped;
   });
 
-  it('answers an error for commands the worker cannot do', async () => {
+  it('consumes one more queue on add_consumer, and stops on cancel_consumer', async () => {
     const h = createHarness();
+    h.app.task('add', (a: number, b: number) => a + b);
     await h.startWorker({ hostname: HOST });
-    const [reply] = await h.app.control.addConsumer('emails', { reply: true, timeout: 0.5 });
-    expect(reply![HOST]).toMatchObject({ error: expect.stringContaining('not supported') });
+    const c = h.app.control;
+    expect(await c.addConsumer('emails', { reply: true, timeout: 0.5 })).toEqual([{ [HOST]: { ok: 'add consumer emails' } }]);
+    const r = await h.app.sendTask('add', [2, 2], {}, { queue: 'emails' });
+    expect((await h.result(r.id)).result).toBe(4);
+    const queues = (await c.inspect({ timeout: 0.5 }).activeQueues())![HOST] as Array<{ name: string }>;
+    expect(queues.map((q) => q.name)).toEqual(['celery', 'emails']);
+    expect(await c.cancelConsumer('emails', { reply: true, timeout: 0.5 })).toEqual([{ [HOST]: { ok: "no longer consuming from 'emails'" } }]);
+    const [refused] = await c.cancelConsumer('celery', { reply: true, timeout: 0.5 });
+    expect(refused![HOST]).toMatchObject({ error: expect.stringContaining('was given at start') });
   });
 });
 

@@ -77,6 +77,11 @@ export function reportError(error: unknown): number {
 
 /** The entry point `bin/taskq.js` calls: runs the command and sets `process.exitCode`. */
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into a program that stopped reading (`taskq inspect stats | head`) is not an error.
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? 0);
+  });
   let code: number;
   try {
     code = await run(argv);

@@ -150,6 +150,15 @@ describe('control', () => {
     expect((await c.rateLimit('t', 'fast', { reply: true, timeout: 0.5 }))[0]![HOST]).toMatchObject({ error: expect.stringContaining('Invalid rate limit string') });
   });
 
+  it('grows and shrinks the pool', async () => {
+    const h = createHarness();
+    await h.startWorker({ hostname: HOST, concurrency: 4 });
+    expect(await h.app.control.poolGrow(2, { reply: true, timeout: 0.5 })).toEqual([{ [HOST]: { ok: 'pool will grow' } }]);
+    expect(await h.app.control.poolShrink(1, { reply: true, timeout: 0.5 })).toEqual([{ [HOST]: { ok: 'pool will shrink' } }]);
+    const stats = (await h.app.control.inspect({ timeout: 0.5 }).stats())![HOST] as { pool: Record<string, unknown> };
+    expect(stats.pool['max-concurrency']).toBe(5);
+  });
+
   it('shuts the worker down on shutdown', async () => {
     const h = createHarness();
     const worker = await h.startWorker({ hostname: HOST });

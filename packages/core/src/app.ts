@@ -7,6 +7,7 @@ import type { ContractArgs, ContractResult, TaskContract } from './contract.js';
 import { ConfigError, EncodeError, InvalidTaskOptionsError, isTaskqError, TaskAlreadyRegisteredError } from './errors.js';
 import { errorFromMeta } from './exception-info.js';
 import { Control } from './control/control-client.js';
+import { sendTaskSentEvents } from './events/task-sent.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildTaskMessage, type TaskMessage } from './message.js';
 import { stringifyJson } from './json.js';
@@ -136,6 +137,7 @@ export class App {
     const { message, route } = this.prepareSend(name, args, kwargs, options);
     if (this.conf.taskAlwaysEager) return this.applyEager(message);
     await this.publish(message, route, this.publishPolicy(options));
+    if (this.conf.taskSendSentEvent) await sendTaskSentEvents(await this.getBroker(), [{ message, route }], this.log);
     return new AsyncResult(message.headers.id, this);
   }
 
@@ -171,6 +173,7 @@ export class App {
     } else {
       await Promise.all(sends.map(({ message, route }) => this.publish(message, route, policy)));
     }
+    if (this.conf.taskSendSentEvent) await sendTaskSentEvents(broker, sends, this.log);
     return sends.map(({ message }) => new AsyncResult(message.headers.id, this)) as AsyncResult<Awaited<R>>[];
   }
 

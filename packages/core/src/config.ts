@@ -34,6 +34,8 @@ export interface AppConfig {
   brokerConnectionTimeout: number;
   /** Workers send task events (`worker_send_task_events`, `celery worker -E`). Env: TASKQ_WORKER_SEND_TASK_EVENTS, CELERY_WORKER_SEND_TASK_EVENTS. */
   workerSendTaskEvents: boolean;
+  /** Send a `task-sent` event for each task sent (`task_send_sent_event`). Env: TASKQ_TASK_SEND_SENT_EVENT, CELERY_TASK_SEND_SENT_EVENT. */
+  taskSendSentEvent: boolean;
 }
 
 export type AppConfigInput = Partial<AppConfig>;
@@ -93,6 +95,7 @@ export function resolveConfig(input: AppConfigInput, env: Env): AppConfig {
     brokerTransportOptions: input.brokerTransportOptions ?? {},
     brokerConnectionTimeout: input.brokerConnectionTimeout ?? envNumber(env, 'TASKQ_BROKER_CONNECTION_TIMEOUT') ?? 10_000,
     workerSendTaskEvents: input.workerSendTaskEvents ?? envBool(env, 'TASKQ_WORKER_SEND_TASK_EVENTS', 'CELERY_WORKER_SEND_TASK_EVENTS') ?? false,
+    taskSendSentEvent: input.taskSendSentEvent ?? envBool(env, 'TASKQ_TASK_SEND_SENT_EVENT', 'CELERY_TASK_SEND_SENT_EVENT') ?? false,
   };
   if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(config.brokerUrl)) {
     throw new ConfigError(`broker URL ${JSON.stringify(redactUrl(config.brokerUrl))} has no scheme; use e.g. memory://, redis://localhost:6379/0 or amqp://guest:guest@localhost:5672//`);

@@ -36,6 +36,7 @@ export {
   workerEventFields,
 } from './events/event.js';
 export { EventReceiver, type EventReceiverOptions, eventsOf } from './events/receiver.js';
+export { sendTaskSentEvents, taskSentFields } from './events/task-sent.js';
 export type { Broker, BrokerCapabilities, ConsumeOptions, Consumer, Delivery, InvalidMessage, PublishRoute } from './broker.js';
 export { redactUrl, resolveConfig } from './config.js';
 export type { AppConfig, AppConfigInput, Env } from './config.js';

@@ -136,4 +136,19 @@ describe('events', () => {
     await receiver.close();
     await app.close();
   });
+
+  it('sends task-sent with Celery’s fields when taskSendSentEvent is on', async () => {
+    const app = createTestApp({ taskSendSentEvent: true });
+    const fanout = ((await app.getBroker()) as MemoryBroker).fanout();
+    const received: CeleryEvent[] = [];
+    const receiver = new EventReceiver({ fanout, onEvent: (e) => received.push(e) });
+    await receiver.start();
+    const r = await app.sendTask('math.add', [1, 1], {}, { queue: 'maths' });
+    await until(() => received.length === 1, 2000, 'the task-sent event');
+    const captured = fixture<Array<{ event: string; decoded_body: Record<string, unknown> }>>('events-redis.json').find((e) => e.event === 'task-sent')!;
+    expect(Object.keys(received[0]!)).toEqual(Object.keys(captured.decoded_body));
+    expect(received[0]).toMatchObject({ type: 'task-sent', uuid: r.id, name: 'math.add', args: '(1, 1)', kwargs: '{}', queue: 'maths', exchange: '', routing_key: 'maths' });
+    await receiver.close();
+    await app.close();
+  });
 });

@@ -165,6 +165,8 @@ export class RedisBroker implements Broker {
       redisOptions: this.redisOptions,
       layout: this.layout,
       db: this.db,
+      fanoutPrefix: this.options.fanoutPrefix,
+      fanoutPatterns: this.options.fanoutPatterns,
       connectionTimeoutMs: this.connectionTimeoutMs,
       log: this.log,
     });

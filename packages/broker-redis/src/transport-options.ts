@@ -22,6 +22,10 @@ export interface RedisTransportOptions {
   polling_interval?: number | string;
   /** Extra ioredis options for the sentinels themselves (e.g. `{ password }`). */
   sentinel_kwargs?: Record<string, unknown>;
+  /** Broadcast channel prefix: true (default) `/<db>.`, false none, or a string; both sides must agree. */
+  fanout_prefix?: boolean | string;
+  /** Append `/<routing key>` to broadcast channels (default true), so subscribers filter by pattern. */
+  fanout_patterns?: boolean | string;
   [other: string]: unknown;
 }
 
@@ -34,6 +38,19 @@ export interface ResolvedTransportOptions {
   unackedMutexExpireMs: number;
   pollingIntervalMs: number;
   sentinelOptions: Record<string, unknown> | undefined;
+  /** kombu's `fanout_prefix`: true → `/<db>.`, false → none, a string → itself. */
+  fanoutPrefix: boolean | string;
+  fanoutPatterns: boolean;
+}
+
+/** A transport option that is a boolean, or (from a URL query) its text. */
+function boolish(value: unknown): boolean | undefined {
+  if (value === true || value === false) return value;
+  if (typeof value !== 'string') return undefined;
+  const l = value.toLowerCase();
+  if (['1', 'true', 'yes', 'on'].includes(l)) return true;
+  if (['0', 'false', 'no', 'off', ''].includes(l)) return false;
+  return undefined;
 }
 
 function seconds(name: string, value: unknown, fallback: number): number {
@@ -64,5 +81,7 @@ export function resolveTransportOptions(fromConfig: Record<string, unknown> = {}
     unackedMutexExpireMs: seconds('unacked_mutex_expire', o.unacked_mutex_expire, DEFAULT_UNACKED_MUTEX_EXPIRE) * 1000,
     pollingIntervalMs: seconds('polling_interval', o.polling_interval, 0.1) * 1000,
     sentinelOptions: o.sentinel_kwargs && typeof o.sentinel_kwargs === 'object' ? o.sentinel_kwargs : undefined,
+    fanoutPrefix: o.fanout_prefix === undefined || o.fanout_prefix === null ? true : (boolish(o.fanout_prefix) ?? String(o.fanout_prefix)),
+    fanoutPatterns: o.fanout_patterns === undefined || o.fanout_patterns === null ? true : (boolish(o.fanout_patterns) ?? true),
   };
 }

@@ -89,4 +89,14 @@ describe('broadcast exchanges on Redis (kombu PUB/SUB and binding sets)', () => 
     };
     expect(openBroadcastEnvelope(JSON.stringify(raw))).toEqual({ body: { 'w@h': { ok: 'pong' } }, headers: { ticket: 'x', clock: 3 }, deliveryMode: 1, routingKey: 'k', exchange: 'reply.celery.pidbox' });
   });
+
+  it('names channels per kombu’s fanout_prefix and fanout_patterns options', () => {
+    expect(broker.fanout().channel('celeryev', 'worker.heartbeat')).toBe(`${prefix}/${DB}.celeryev/worker.heartbeat`);
+    const custom = brokerFor(DB, '', { transportOptions: { fanout_prefix: 'pfx.', fanout_patterns: false } });
+    expect(custom.fanout().channel('celeryev', 'worker.heartbeat')).toBe('pfx.celeryev');
+    const none = brokerFor(DB, '', { transportOptions: { fanout_prefix: false } });
+    expect(none.fanout().channel('celery.pidbox', '')).toBe('celery.pidbox');
+    custom.destroy();
+    none.destroy();
+  });
 });

@@ -4,7 +4,7 @@
  * (control-mailbox.ts), Celery events (events-dispatcher.ts) and the
  * Prometheus endpoint (metrics.ts).
  */
-import { type Broker, LamportClock, type Logger } from '@taskq/core';
+import { type Broker, ConfigError, LamportClock, type Logger } from '@taskq/core';
 import { type ControlledWorker, startControlMailbox } from './control-mailbox.js';
 import { WorkerEvents } from './events-dispatcher.js';
 import { MetricsServer, WorkerMetrics } from './metrics.js';
@@ -40,6 +40,10 @@ export interface Monitoring {
 /** Start what `options` ask for; the broker's missing fanout only disables control and events (with a warning). */
 export async function startMonitoring(w: MonitoredWorker, broker: Broker, options: MonitoringOptions): Promise<Monitoring> {
   const log = w.log;
+  const port = options.metricsPort;
+  if (port !== undefined && !(Number.isInteger(port) && port >= 0 && port <= 65535)) {
+    throw new ConfigError(`worker metricsPort must be a port number from 0 to 65535 (0 = any free port), got ${String(port)}`);
+  }
   const clock = new LamportClock();
   const stops: Array<() => Promise<void>> = [];
   const fanout = broker.fanout?.();
@@ -64,16 +68,27 @@ export async function startMonitoring(w: MonitoredWorker, broker: Broker, option
         if (e) e.taskEvents = on;
       };
       const target: ControlledWorker = e ? { ...w, setTaskEvents } : w;
-      const mailbox = await startControlMailbox(target, fanout, clock, log);
-      stops.unshift(() => mailbox.stop());
+      try {
+        const mailbox = await startControlMailbox(target, fanout, clock, log);
+        stops.unshift(() => mailbox.stop());
+      } catch (error) {
+        // The worker still does its job without a mailbox: say so loudly rather than refuse to run.
+        log.error({ err: error }, `remote control is off for ${w.hostname}: could not listen on the mailbox (${(error as Error).message})`);
+      }
     }
   }
   let server: MetricsServer | undefined;
-  if (options.metricsPort !== undefined) {
+  if (port !== undefined) {
     const metrics = new WorkerMetrics(w, broker);
     const remove = w.observers.add(metrics);
     server = new MetricsServer(metrics, log);
-    await server.listen(options.metricsPort, options.metricsHost);
+    try {
+      await server.listen(port, options.metricsHost);
+    } catch (error) {
+      remove();
+      await Promise.allSettled(stops.map((stop) => stop()));
+      throw new ConfigError(`cannot serve metrics on port ${port}: ${(error as Error).message}; choose a free port (or 0 for any)`, { cause: error });
+    }
     const s = server;
     stops.push(async () => {
       remove();

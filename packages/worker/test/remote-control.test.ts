@@ -244,4 +244,10 @@ describe('metrics', () => {
     expect(text).toContain(`taskq_queue_depth{worker="${HOST}",queue="celery"} 0`);
     expect(text).toContain('# TYPE taskq_task_runtime_seconds histogram');
   });
+
+  it('refuses to start on a metrics port that is taken, naming it', async () => {
+    const h = createHarness();
+    const first = await h.startWorker({ hostname: HOST, metricsPort: 0, metricsHost: '127.0.0.1' });
+    await expect(h.startWorker({ hostname: 'w2@test', metricsPort: first.metricsPort!, metricsHost: '127.0.0.1' })).rejects.toThrow(`cannot serve metrics on port ${first.metricsPort}`);
+  });
 });

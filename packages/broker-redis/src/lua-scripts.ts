@@ -7,18 +7,6 @@
  */
 
 /**
- * Publish: record kombu's binding, push the envelope, wake idle taskq consumers.
- * KEYS[1] band list of the queue   KEYS[2] _kombu.binding.<queue>
- * ARGV[1] envelope   ARGV[2] binding member   ARGV[3] wake channel
- */
-export const PUBLISH_LUA = `
-redis.call('SADD', KEYS[2], ARGV[2])
-local n = redis.call('LPUSH', KEYS[1], ARGV[1])
-redis.call('PUBLISH', ARGV[3], '')
-return n
-`;
-
-/**
  * Fetch up to N messages AND record each as unacked, in one step.
  * Order is kombu's: every queue's band 0 first, then band 3, …; inside a band
  * the queues take turns (the caller rotates the queue order between calls).
@@ -152,24 +140,38 @@ return 0
 `;
 
 /**
- * Store a task result unless a SUCCESS is already stored (Celery's rule), and
- * publish it on the key's channel, in one step (Celery: GET, then MULTI SETEX + PUBLISH).
- * KEYS[1] celery-task-meta-<id>
- * ARGV[1] meta JSON   ARGV[2] expiry seconds (0 = no expiry)
- * Returns 1 when stored, 0 when an existing SUCCESS was kept.
+ * Store task results, each unless a SUCCESS is already stored under its key
+ * (Celery's rule), and publish each on its key's channel, in one step
+ * (Celery: GET, then MULTI SETEX + PUBLISH, per result). Every result of one
+ * event-loop turn goes in one call: a script run per result cost more in
+ * Redis than the writes themselves.
+ * KEYS[i] celery-task-meta-<id>
+ * ARGV[1] expiry seconds (0 = no expiry)   ARGV[i + 1] meta JSON of KEYS[i]
+ * Returns per key 1 when stored, 0 when an existing SUCCESS was kept.
  */
-export const STORE_RESULT_LUA = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local ok, meta = pcall(cjson.decode, cur)
-  if ok and type(meta) == 'table' and meta['status'] == 'SUCCESS' then return 0 end
+export const STORE_RESULTS_LUA = `
+local ttl = tonumber(ARGV[1])
+local out = {}
+for i = 1, #KEYS do
+  local key = KEYS[i]
+  local meta = ARGV[i + 1]
+  local keep = false
+  local cur = redis.call('GET', key)
+  if cur then
+    local ok, old = pcall(cjson.decode, cur)
+    keep = ok and type(old) == 'table' and old['status'] == 'SUCCESS'
+  end
+  if keep then
+    out[i] = 0
+  else
+    if ttl and ttl > 0 then
+      redis.call('SETEX', key, ttl, meta)
+    else
+      redis.call('SET', key, meta)
+    end
+    redis.call('PUBLISH', key, meta)
+    out[i] = 1
+  end
 end
-local ttl = tonumber(ARGV[2])
-if ttl and ttl > 0 then
-  redis.call('SETEX', KEYS[1], ttl, ARGV[1])
-else
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-redis.call('PUBLISH', KEYS[1], ARGV[1])
-return 1
+return out
 `;

@@ -22,7 +22,7 @@ import {
 import type { Redis, RedisOptions } from 'ioredis';
 import { buildEnvelope, markEnvelopeRedelivered, markRedelivered } from './envelope.js';
 import { KombuLayout, SEP } from './kombu-layout.js';
-import { DEAD_LETTER_LUA, FETCH_LUA, PUBLISH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
+import { DEAD_LETTER_LUA, FETCH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { RedisFanout } from './redis-fanout.js';
@@ -58,7 +58,6 @@ export interface DeadLetter {
 }
 
 interface ScriptCommands {
-  taskqPublish(bandKey: string, bindingKey: string, envelope: string, member: string, channel: string): Promise<number>;
   taskqFetch(numKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
   taskqRequeue(unacked: string, index: string, bandKey: string, tag: string, envelope: string, channel: string): Promise<number>;
   taskqRestore(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
@@ -72,6 +71,17 @@ const ACK_CHUNK = 500;
 /** Envelopes per LPUSH of publishMany (bounded so one command stays a few MB at most). */
 const PUBLISH_CHUNK = 1000;
 const RESTORE_CHUNK = 100;
+/** Publishes per flush (one MULTI). */
+const PUBLISH_BATCH = 5000;
+
+/** An envelope waiting for the next publish flush, and its caller. */
+interface PendingPublish {
+  queue: string;
+  band: string;
+  envelope: string;
+  resolve?(): void;
+  reject?(error: unknown): void;
+}
 
 export class RedisBroker implements Broker {
   readonly transport = 'redis';
@@ -97,6 +107,8 @@ export class RedisBroker implements Broker {
   private readonly wakeSubscriptions = new Map<string, Set<RedisConsumer>>();
   private readonly pendingAcks = new Map<string, Array<{ resolve(): void; reject(e: unknown): void }>>();
   private ackFlushScheduled = false;
+  private readonly pendingPublishes: PendingPublish[] = [];
+  private publishFlushScheduled = false;
   private ackFlushing = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private restoreTimer: NodeJS.Timeout | undefined;
@@ -122,7 +134,6 @@ export class RedisBroker implements Broker {
     // (we wait for that with a deadline), so a publish that timed out is not
     // silently sent later. In-flight commands wait for the reconnect (no retry cap).
     this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'broker') as ScriptedRedis;
-    this.client.defineCommand('taskqPublish', { numberOfKeys: 2, lua: PUBLISH_LUA });
     this.client.defineCommand('taskqFetch', { lua: FETCH_LUA });
     this.client.defineCommand('taskqRequeue', { numberOfKeys: 3, lua: REQUEUE_LUA });
     this.client.defineCommand('taskqRestore', { lua: RESTORE_LUA });
@@ -149,6 +160,7 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
+    if (this.pendingPublishes.length > 0) await this.flushPublishes();
     if (this.pendingAcks.size > 0 && this.client.status === 'ready') await this.flushAcks().catch(() => {});
     this.stopTimers();
     await this.fanoutChannel?.close();
@@ -201,27 +213,12 @@ export class RedisBroker implements Broker {
   async publishMany(items: ReadonlyArray<{ message: TaskMessage; route: PublishRoute }>): Promise<void> {
     const l = this.layout;
     // Build every envelope first: an EncodeError sends nothing.
-    const byBand = new Map<string, { queue: string; envelopes: string[] }>();
+    const entries: PendingPublish[] = [];
     for (const { message, route } of items) {
       const queue = route.routingKey ?? route.queue;
-      const band = l.queueKeyFor(queue, message.properties.priority);
-      let group = byBand.get(band);
-      if (!group) {
-        group = { queue, envelopes: [] };
-        byBand.set(band, group);
-      }
-      group.envelopes.push(buildEnvelope(message, queue, '').envelope);
+      entries.push({ queue, band: l.queueKeyFor(queue, message.properties.priority), envelope: buildEnvelope(message, queue, '').envelope });
     }
-    // One MULTI for everything: all or nothing, so a retry after a lost connection cannot duplicate part of it.
-    await withDeadline(this.client, this.connectionTimeoutMs, `publish ${items.length} messages`, async () => {
-      const m = this.client.multi();
-      for (const [band, { queue, envelopes }] of byBand) {
-        m.sadd(l.bindingKey(queue), KombuLayout.bindingMember(queue, queue));
-        for (let i = 0; i < envelopes.length; i += PUBLISH_CHUNK) m.lpush(band, ...envelopes.slice(i, i + PUBLISH_CHUNK));
-        m.publish(l.wakeChannel(queue), '');
-      }
-      throwFirstError(await m.exec());
-    });
+    await this.writePublishes(entries, `publish ${items.length} messages`);
   }
 
   /**
@@ -232,11 +229,67 @@ export class RedisBroker implements Broker {
     await this.publishEnvelope(queue, envelope, priority);
   }
 
-  private async publishEnvelope(queue: string, envelope: string, priority: unknown): Promise<void> {
+  /**
+   * Queue one envelope for the next publish flush: every publish of one
+   * event-loop turn goes out as one MULTI (one LPUSH per band, one SADD and
+   * one wake-up per queue) instead of a script run, a wake-up PUBLISH and a
+   * deadline timer per message — on a busy producer that is most of Redis'
+   * work per task. Each caller still learns whether its own message was written.
+   */
+  private publishEnvelope(queue: string, envelope: string, priority: unknown): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pendingPublishes.push({ queue, band: this.layout.queueKeyFor(queue, priority), envelope, resolve, reject });
+      if (!this.publishFlushScheduled) {
+        this.publishFlushScheduled = true;
+        // After this turn's microtasks (as ioredis' auto-pipelining): batches the turn without a loop phase of delay.
+        process.nextTick(() => {
+          this.publishFlushScheduled = false;
+          void this.flushPublishes();
+        });
+      }
+    });
+  }
+
+  private async flushPublishes(): Promise<void> {
+    while (this.pendingPublishes.length > 0) {
+      const batch = this.pendingPublishes.splice(0, PUBLISH_BATCH);
+      try {
+        await this.writePublishes(batch, batch.length === 1 ? `publish to ${batch[0]!.queue}` : `publish ${batch.length} messages`);
+        for (const p of batch) p.resolve?.();
+      } catch (error) {
+        for (const p of batch) p.reject?.(error);
+      }
+    }
+  }
+
+  /**
+   * Write envelopes in one MULTI (all or nothing, so a retry after a lost
+   * connection cannot duplicate part of it): per band, in the order given,
+   * LPUSH chunks of up to {@link PUBLISH_CHUNK}; per queue one SADD of kombu's
+   * binding and one wake-up.
+   */
+  private async writePublishes(entries: readonly PendingPublish[], what: string): Promise<void> {
     const l = this.layout;
-    await withDeadline(this.client, this.connectionTimeoutMs, `publish to ${queue}`, () =>
-      this.client.taskqPublish(l.queueKeyFor(queue, priority), l.bindingKey(queue), envelope, KombuLayout.bindingMember(queue, queue), l.wakeChannel(queue)),
-    );
+    const byBand = new Map<string, string[]>();
+    const queues = new Set<string>();
+    for (const e of entries) {
+      let list = byBand.get(e.band);
+      if (!list) {
+        list = [];
+        byBand.set(e.band, list);
+      }
+      list.push(e.envelope);
+      queues.add(e.queue);
+    }
+    await withDeadline(this.client, this.connectionTimeoutMs, what, async () => {
+      const m = this.client.multi();
+      for (const q of queues) m.sadd(l.bindingKey(q), KombuLayout.bindingMember(q, q));
+      for (const [band, envelopes] of byBand) {
+        for (let i = 0; i < envelopes.length; i += PUBLISH_CHUNK) m.lpush(band, ...envelopes.slice(i, i + PUBLISH_CHUNK));
+      }
+      for (const q of queues) m.publish(l.wakeChannel(q), '');
+      throwFirstError(await m.exec());
+    });
   }
 
   async consume(queues: readonly string[], onDelivery: (delivery: Delivery) => void, options: ConsumeOptions): Promise<Consumer> {

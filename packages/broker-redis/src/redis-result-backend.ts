@@ -8,7 +8,7 @@ import { BrokerConnectionError, type ChordPart, type ChordPartOutcome, createLog
 import type { Redis, RedisOptions } from 'ioredis';
 import { RESULT_KEY_PREFIX } from './kombu-layout.js';
 import * as chords from './redis-chord.js';
-import { STORE_RESULT_LUA } from './lua-scripts.js';
+import { STORE_RESULTS_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { parseRedisUrl } from './redis-url.js';
 import { resolveTransportOptions } from './transport-options.js';
@@ -29,8 +29,19 @@ export interface RedisResultBackendOptions {
 }
 
 interface StoreCommand {
-  taskqStoreResult(key: string, meta: string, ttl: string): Promise<number>;
+  taskqStoreResults(numKeys: number, ...keysAndArgs: string[]): Promise<number[]>;
 }
+
+/** A result waiting for the next store flush, and its caller. */
+interface PendingStore {
+  key: string;
+  text: string;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** Results per script call (bounds the time one call holds Redis). */
+const STORE_BATCH = 500;
 
 interface Waiter {
   resolve(meta: ResultMeta): void;
@@ -46,6 +57,8 @@ export class RedisResultBackend implements ResultBackend {
   private readonly ttl: number;
   private readonly timeoutMs: number;
   private readonly log: Logger;
+  private readonly pendingStores: PendingStore[] = [];
+  private storeFlushScheduled = false;
 
   constructor(options: RedisResultBackendOptions = {}) {
     const url = options.url ?? 'redis://127.0.0.1:6379/0';
@@ -58,7 +71,7 @@ export class RedisResultBackend implements ResultBackend {
     this.timeoutMs = options.connectionTimeoutMs ?? 10_000;
     this.log = (options.log ?? createLogger()).child({ backend: 'redis' });
     this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'result-backend') as Redis & StoreCommand;
-    this.client.defineCommand('taskqStoreResult', { numberOfKeys: 1, lua: STORE_RESULT_LUA });
+    this.client.defineCommand('taskqStoreResults', { lua: STORE_RESULTS_LUA });
     let first = true;
     this.client.on('ready', () => {
       if (!first) this.recheckAll();
@@ -76,6 +89,7 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   async close(): Promise<void> {
+    if (this.pendingStores.length > 0) await this.flushStores();
     for (const [id, set] of this.waiters) if (set.size === 0) this.waiters.delete(id);
     this.subscriber?.disconnect();
     this.subscriber = undefined;
@@ -88,9 +102,45 @@ export class RedisResultBackend implements ResultBackend {
     return RESULT_KEY_PREFIX + taskId;
   }
 
-  async store(taskId: string, meta: ResultMeta): Promise<void> {
-    const text = stringifyJson(meta, 'task result');
-    await withDeadline(this.client, this.timeoutMs, `store result of ${taskId}`, () => this.client.taskqStoreResult(RedisResultBackend.key(taskId), text, String(this.ttl)));
+  /**
+   * Store a result (unless a SUCCESS is already stored) and publish it.
+   * Every store of one event-loop turn goes to Redis in one script call.
+   */
+  store(taskId: string, meta: ResultMeta): Promise<void> {
+    let text: string;
+    try {
+      text = stringifyJson(meta, 'task result');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.pendingStores.push({ key: RedisResultBackend.key(taskId), text, resolve, reject });
+      if (!this.storeFlushScheduled) {
+        this.storeFlushScheduled = true;
+        // After this turn's microtasks (as ioredis' auto-pipelining): batches the turn without a loop phase of delay.
+        process.nextTick(() => {
+          this.storeFlushScheduled = false;
+          void this.flushStores();
+        });
+      }
+    });
+  }
+
+  private async flushStores(): Promise<void> {
+    while (this.pendingStores.length > 0) {
+      const batch = this.pendingStores.splice(0, STORE_BATCH);
+      const args: string[] = [];
+      for (const p of batch) args.push(p.key);
+      args.push(String(this.ttl));
+      for (const p of batch) args.push(p.text);
+      const what = batch.length === 1 ? `store result of ${batch[0]!.key.slice(RESULT_KEY_PREFIX.length)}` : `store ${batch.length} results`;
+      try {
+        await withDeadline(this.client, this.timeoutMs, what, () => this.client.taskqStoreResults(batch.length, ...args));
+        for (const p of batch) p.resolve();
+      } catch (error) {
+        for (const p of batch) p.reject(error);
+      }
+    }
   }
 
   async get(taskId: string): Promise<ResultMeta | undefined> {

@@ -12,7 +12,10 @@ async function main(): Promise<void> {
   const go = new Promise<void>((resolve) => process.on('message', (m: ParentMessage) => m.type === 'go' && resolve()));
   send({ type: 'ready' });
   await go;
+  const cpu0 = process.cpuUsage();
   const result = await run();
+  const cpu = process.cpuUsage(cpu0);
+  result.cpuMs = (cpu.user + cpu.system) / 1000;
   send({ type: 'result', result });
   process.disconnect?.();
   // Libraries may keep timers (reconnect, heartbeats): the result is in, leave.

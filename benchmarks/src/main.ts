@@ -33,6 +33,10 @@ const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:567
 const onlyIdx = process.argv.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? process.argv[onlyIdx + 1] : process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== 'redis' && ONLY !== 'amqp') throw new Error(`--only takes redis or amqp, got ${ONLY}`);
+/** BENCH_ROWS=e2e,drain10,rtt (one,bulk,drain1,drain10,drain100,e2e,rtt,celery) and BENCH_SYSTEMS=taskq: a subset of the Redis rows, for quick before/after checks. */
+const ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',')) : undefined;
+const SYSTEMS = process.env.BENCH_SYSTEMS ? new Set(process.env.BENCH_SYSTEMS.split(',')) : undefined;
+const wanted = (row: string): boolean => ROWS === undefined || ROWS.has(row);
 
 /** One measured figure of one run. */
 interface Sample {
@@ -101,38 +105,72 @@ function job(system: Job['system'], role: Job['role'], queue: string, jobs: numb
   return { system, role, url, backend: REDIS_URL, queue, jobs, concurrency };
 }
 
+/** Redis server CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
+async function redisCpuMs(): Promise<number> {
+  const r = new Redis(REDIS_URL);
+  try {
+    const info = await r.info('cpu');
+    const get = (k: string): number => Number(new RegExp(`${k}:([\\d.]+)`).exec(info)?.[1] ?? 0);
+    return (get('used_cpu_user') + get('used_cpu_sys')) * 1000;
+  } finally {
+    r.disconnect();
+  }
+}
+
+/** Where the CPU went in one row (stderr only): per 1,000 jobs, each child's and Redis' CPU time. */
+function reportCpu(what: string, jobs: number, redisMs: number, ...children: Array<[string, ChildResult | undefined]>): void {
+  const per = (ms: number | undefined): string => (ms === undefined ? '?' : `${((ms / jobs) * 1000).toFixed(0)} ms`);
+  process.stderr.write(`    cpu per 1k jobs · ${what}: ${children.map(([n, c]) => `${n} ${per(c?.cpuMs)}`).join(', ')}, redis ${per(redisMs)}\n`);
+}
+
 async function redisRun(): Promise<void> {
   for (const system of ['taskq', 'bullmq'] as const) {
+    if (SYSTEMS && !SYSTEMS.has(system)) continue;
     const label = system === 'taskq' ? 'taskq' : 'BullMQ';
-    let q = qname('one');
-    let r = await runChild(job(system, 'enqueue-one', q, JOBS));
-    record('Redis', `enqueue ${JOBS} one by one (all issued at once)`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
-    await deleteBenchKeys(REDIS_URL);
+    let q: string;
+    let r: ChildResult;
+    if (wanted('one')) {
+      q = qname('one');
+      r = await runChild(job(system, 'enqueue-one', q, JOBS));
+      record('Redis', `enqueue ${JOBS} one by one (all issued at once)`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
+      await deleteBenchKeys(REDIS_URL);
+    }
 
-    q = qname('bulk');
-    r = await runChild(job(system, 'enqueue-bulk', q, JOBS));
-    record('Redis', `enqueue ${JOBS} in bulk (one call)`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
-    await deleteBenchKeys(REDIS_URL);
+    if (wanted('bulk')) {
+      q = qname('bulk');
+      r = await runChild(job(system, 'enqueue-bulk', q, JOBS));
+      record('Redis', `enqueue ${JOBS} in bulk (one call)`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
+      await deleteBenchKeys(REDIS_URL);
+    }
 
     for (const c of [1, 10, 100]) {
+      if (!wanted(`drain${c}`)) continue;
       q = qname(`drain${c}`);
       if (system === 'taskq') await fillTaskq(REDIS_URL, q, JOBS);
       else await fillBull(q, JOBS);
+      const cpu0 = await redisCpuMs();
       r = await runChild(job(system, 'drain', q, JOBS, c));
+      reportCpu(`${system} drain c=${c}`, JOBS, (await redisCpuMs()) - cpu0, ['worker', r]);
       record('Redis', `drain ${JOBS}, concurrency ${c}, results stored`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
       await deleteBenchKeys(REDIS_URL);
     }
 
-    q = qname('e2e');
-    const [worker] = await runTogether([job(system, 'drain', q, JOBS, 100), job(system, 'produce', q, JOBS)]);
-    record('Redis', `end-to-end ${JOBS}: producer (100 in flight) + worker (concurrency 100)`, 'jobs/s', label, { value: rate(worker!), rssMiB: worker!.rssMiB });
-    await deleteBenchKeys(REDIS_URL);
+    if (wanted('e2e')) {
+      q = qname('e2e');
+      const cpu0 = await redisCpuMs();
+      const [worker, producer] = await runTogether([job(system, 'drain', q, JOBS, 100), job(system, 'produce', q, JOBS)]);
+      reportCpu(`${system} e2e`, JOBS, (await redisCpuMs()) - cpu0, ['worker', worker], ['producer', producer]);
+      record('Redis', `end-to-end ${JOBS}: producer (100 in flight) + worker (concurrency 100)`, 'jobs/s', label, { value: rate(worker!), rssMiB: worker!.rssMiB });
+      await deleteBenchKeys(REDIS_URL);
+    }
 
-    q = qname('rtt');
-    const [w, client] = await runTogether([job(system, 'drain', q, RTT + 1, 10), job(system, 'rtt', q, RTT)]);
-    record('Redis', `round trip p50 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p50!, rssMiB: w!.rssMiB });
-    record('Redis', `round trip p99 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p99!, rssMiB: w!.rssMiB });
-    await deleteBenchKeys(REDIS_URL);
+    if (wanted('rtt')) {
+      q = qname('rtt');
+      const [w, client] = await runTogether([job(system, 'drain', q, RTT + 1, 10), job(system, 'rtt', q, RTT)]);
+      record('Redis', `round trip p50 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p50!, rssMiB: w!.rssMiB });
+      record('Redis', `round trip p99 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p99!, rssMiB: w!.rssMiB });
+      await deleteBenchKeys(REDIS_URL);
+    }
   }
 }
 
@@ -320,8 +358,10 @@ async function main(): Promise<void> {
     process.stderr.write(`run ${run}/${RUNS}\n`);
     if (ONLY !== 'amqp') {
       await redisRun();
-      await celeryDrain('Redis', REDIS_URL, 10);
-      await celeryRtt('Redis', REDIS_URL);
+      if (wanted('celery') && (!SYSTEMS || SYSTEMS.has('celery'))) {
+        await celeryDrain('Redis', REDIS_URL, 10);
+        await celeryRtt('Redis', REDIS_URL);
+      }
     }
     if (ONLY !== 'redis') {
       await amqpRun();
@@ -339,7 +379,8 @@ async function main(): Promise<void> {
   process.stdout.write(`${md}\n`);
   const here = dirname(fileURLToPath(import.meta.url));
   mkdirSync(join(here, '..', 'results'), { recursive: true });
-  writeFileSync(join(here, '..', 'results', 'latest.md'), `${md}\n`);
+  // A partial run (BENCH_ROWS / BENCH_SYSTEMS) does not replace the full table.
+  if (!ROWS && !SYSTEMS) writeFileSync(join(here, '..', 'results', 'latest.md'), `${md}\n`);
 }
 
 main().catch((error: unknown) => {

@@ -30,6 +30,8 @@ export interface ChildResult {
   p99?: number;
   /** Peak resident set size of the child, MiB (getrusage maxrss). */
   rssMiB: number;
+  /** CPU time (user + system) the child spent from "go" to its result, ms. Filled in by child.ts. */
+  cpuMs?: number;
 }
 
 export type ChildMessage = { type: 'ready' } | { type: 'result'; result: ChildResult } | { type: 'error'; message: string };

@@ -9,7 +9,7 @@
  * 1 node online.
  * ```
  */
-import { type ControlReply, stringifyJson } from '@taskq/core';
+import { type ControlReply, pythonRepr, stringifyJson } from '@taskq/core';
 
 /** Exit code when no worker answered in time (Celery's EX_UNAVAILABLE). */
 export const EXIT_UNAVAILABLE = 69;
@@ -43,7 +43,8 @@ function sortedJson(value: unknown): string {
 export function prettyReply(reply: unknown): [status: string, body: string] {
   if (Array.isArray(reply)) {
     if (reply.length === 0) return ['OK', '- empty -'];
-    return ['OK', reply.map((item) => `* ${typeof item === 'string' ? item : sortedJson(item)}`).join('\n')];
+    // Celery prints each item with Python's str(): strings as they are, dicts and lists as their repr.
+    return ['OK', reply.map((item) => `* ${typeof item === 'string' ? item : pythonRepr(item)}`).join('\n')];
   }
   if (reply !== null && typeof reply === 'object') {
     const r = reply as Record<string, unknown>;

@@ -109,6 +109,12 @@ describe('reply formatting (Celery’s pretty)', () => {
     expect(formatReply({ 'w@h': [] })).toBe('->  w@h: OK\n    - empty -\n');
   });
 
+  it('shows list items as Python’s repr, one per line, as Celery prints request dicts', () => {
+    expect(formatReply({ 'w@h': [{ id: 'x', args: [1], time_start: null, acknowledged: true }] })).toBe(
+      "->  w@h: OK\n    * {'id': 'x', 'args': [1], 'time_start': None, 'acknowledged': True}\n",
+    );
+  });
+
   it('shows an error reply with the ERROR status', () => {
     expect(prettyReply({ error: 'unknown task' })).toEqual(['ERROR', '    unknown task']);
   });

@@ -77,6 +77,10 @@ Options:
       --soft-time-limit <S>     Soft time limit per task, in seconds (aborts ctx.signal)
   -B, --beat                    Also run the beat scheduler in this process (development
                                 only; in production run \`taskq beat\` as its own process)
+  -E, --task-events             Send task-related events that can be captured by monitors
+                                like \`taskq events\`, \`celery events\` and Flower
+      --without-heartbeat       Don't send worker-heartbeat events
+      --metrics-port <N>        Serve Prometheus metrics on this port (/metrics)
   -h, --help                    Show this help`;
 
 const BEAT = `Usage: taskq beat [--app <module>] [options]

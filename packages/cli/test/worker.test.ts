@@ -1,4 +1,5 @@
 import { until } from '@taskq/core/testing';
+import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { startCli } from './run-cli.js';
 
@@ -21,6 +22,18 @@ describe('taskq worker', () => {
     const run = await worker.exited;
     const banner = logLines(run.stdout).find((l) => l.banner)?.banner;
     expect(banner).toMatchObject({ concurrency: 3, queues: ['alpha', 'beta'], softTimeLimit: 5, timeLimit: 9 });
+  });
+
+  it('serves Prometheus metrics with --metrics-port and turns task events on with -E', async () => {
+    const port = await freePort();
+    const worker = startCli(['worker', '--app', './math-app.ts', '-E', '--metrics-port', String(port)]);
+    await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^# TYPE taskq_/m);
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    expect(run.code).toBe(0);
+    expect(logLines(run.stdout).find((l) => l.banner)?.banner).toMatchObject({ taskEvents: true });
   });
 
   it('runs the threads pool: each thread loads the .ts app before the worker is ready', async () => {
@@ -71,4 +84,16 @@ function logLines(stdout: string): Record<string, unknown>[] {
     .split('\n')
     .filter((line) => line.endsWith('}'))
     .map((line) => JSON.parse(line) as Record<string, unknown>);
+}
+
+/** A TCP port nothing listens on right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }

@@ -20,6 +20,8 @@ export interface BannerInfo {
   tasks: readonly string[];
   timeLimit: number | undefined;
   softTimeLimit: number | undefined;
+  /** Task events on (`-E`). */
+  taskEvents: boolean;
 }
 
 /** The banner text (several lines, no trailing newline). */
@@ -35,10 +37,11 @@ export function renderBanner(info: BannerInfo): string {
     `.> concurrency: ${info.concurrency} (${info.pool})`,
     `.> prefetch:    ${info.prefetch === 0 ? 'unlimited' : info.prefetch}`,
     `.> time limits: ${limits}`,
+    `.> task events: ${info.taskEvents ? 'ON' : 'OFF (enable -E to monitor tasks in this worker)'}`,
     '',
     '[queues]',
   ];
-  const art = ['--- ***** ----- ', '-- ******* ---- ', '- *** --- * --- ', '- ** ---------- ', '- ** ---------- ', '- ** ---------- ', '- ** ---------- ', '- *** --- * --- ', '-- ******* ---- ', '--- ***** ----- ', ' -------------- '];
+  const art = ['--- ***** ----- ', '-- ******* ---- ', '- *** --- * --- ', '- ** ---------- ', '- ** ---------- ', '- ** ---------- ', '- ** ---------- ', '- ** ---------- ', '- *** --- * --- ', '-- ******* ---- ', '--- ***** ----- ', ' -------------- '];
   const lines = [` -------------- ${info.hostname} v${info.version}`];
   side.forEach((text, i) => {
     lines.push(`${art[i] ?? ' '.repeat(16)}${text}`.trimEnd());

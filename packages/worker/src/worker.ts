@@ -120,6 +120,7 @@ export class Worker {
       tasks: this.app.tasks.names(),
       timeLimit: this.options.timeLimit,
       softTimeLimit: this.options.softTimeLimit,
+      taskEvents: this.given.sendTaskEvents ?? this.app.conf.workerSendTaskEvents,
     };
     this.log.info({ banner: info }, renderBanner(info));
     if (this.options.timeLimit !== undefined && (this.pool.kind === 'async' || this.pool.kind === 'solo')) {

@@ -22,6 +22,9 @@ const OPTIONS = {
   optimization: { type: 'string', short: 'O' },
   statedb: { type: 'string', short: 'S' },
   beat: { type: 'boolean', short: 'B' },
+  'task-events': { type: 'boolean', short: 'E' },
+  'without-heartbeat': { type: 'boolean' },
+  'metrics-port': { type: 'string' },
 } as const;
 
 const POOLS = ['async', 'threads', 'process', 'solo', 'prefork', 'eventlet', 'gevent'] as const;
@@ -63,6 +66,10 @@ export async function workerCommand(argv: string[]): Promise<number> {
   }
   const statedb = stringFlag(flags, 'statedb');
   if (statedb !== undefined) options.statedb = statedb;
+  if (flags.values['task-events']) options.sendTaskEvents = true;
+  if (flags.values['without-heartbeat']) options.heartbeat = false;
+  const metricsPort = intFlag('worker', flags, 'metrics-port', 0, 65535);
+  if (metricsPort !== undefined) options.metricsPort = metricsPort;
 
   const location = locateApp(stringFlag(flags, 'app'), process.cwd());
   if (!location) {

@@ -13,6 +13,8 @@ const MAX_BATCH = 100;
 
 export class RedisConsumer implements Consumer {
   private prefetch: number;
+  /** Free slots that make a release fetch again. */
+  private readonly refillAt: number;
   private readonly onInvalid: ((i: InvalidMessage) => void) | undefined;
   private readonly held = new Map<string, RedisDelivery>();
   private stopped = false;
@@ -30,6 +32,7 @@ export class RedisConsumer implements Consumer {
     options: ConsumeOptions,
   ) {
     this.prefetch = options.prefetch;
+    this.refillAt = Math.max(1, Math.ceil(Math.min(MAX_BATCH, options.prefetch) / 2));
     this.onInvalid = options.onInvalid;
   }
 
@@ -132,11 +135,17 @@ export class RedisConsumer implements Consumer {
     }
   }
 
-  /** A delivery was acked or rejected: its prefetch slot is free. */
+  /**
+   * A delivery was acked or rejected: its prefetch slot is free. The window
+   * is refilled once half of it is free (or it ran dry), not slot by slot: a
+   * fetch script run per finished task cost more than the task. Half of the
+   * prefetch asked for at consume time: the worker raises the prefetch by one
+   * per held eta task, and those slots do not free up soon.
+   */
   release(delivery: RedisDelivery): void {
     if (this.held.get(delivery.deliveryTag) === delivery) this.held.delete(delivery.deliveryTag);
     if (this.closed && this.held.size === 0) this.broker.forget(this);
-    this.kick();
+    if (this.prefetch <= 0 || this.held.size === 0 || this.free() >= this.refillAt) this.kick();
   }
 
   async stop(): Promise<void> {

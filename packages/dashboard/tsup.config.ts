@@ -1,0 +1,3 @@
+import { taskqBuild } from '../../tsup.base.js';
+
+export default taskqBuild(['src/index.ts']);

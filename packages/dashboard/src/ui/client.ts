@@ -91,7 +91,7 @@ function renderChart() {
   const x = function (i) { return L + (i * (W - L - 8)) / Math.max(1, n - 1); };
   const y = function (v) { return T + (H - T - B) * (1 - v / max); };
   const line = function (values) { return values.map(function (v, i) { return x(i).toFixed(1) + ',' + y(v).toFixed(1); }).join(' '); };
-  const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: '100%', height: H, role: 'img', 'aria-label': 'throughput chart', id: 'throughput' });
+  const root = svg('svg', { viewBox: '0 0 ' + W + ' ' + H, width: '100%', role: 'img', 'aria-label': 'throughput chart', id: 'throughput' });
   for (const v of [0, max / 2, max]) {
     root.append(svg('line', { x1: L, x2: W - 8, y1: y(v), y2: y(v), stroke: '#e3e6ec' }));
     const label = svg('text', { x: L - 6, y: y(v) + 4, 'text-anchor': 'end', 'font-size': 10, fill: '#6b7385' });

@@ -20,6 +20,7 @@ const COMMAND_TABLE: Record<CommandName, () => Promise<Command>> = {
   control: async () => (await import('./commands/control.js')).controlCommand,
   events: async () => (await import('./commands/events.js')).eventsCommand,
   purge: async () => (await import('./commands/purge.js')).purgeCommand,
+  dashboard: async () => (await import('./commands/dashboard.js')).dashboardCommand,
 };
 
 /** Error codes that mean "fix how you called it" rather than "it failed": exit 2. */

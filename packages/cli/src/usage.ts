@@ -5,7 +5,7 @@
 import { TaskqError } from '@taskq/core';
 
 /** Names of the commands `taskq` knows, in the order `--help` lists them. */
-export const COMMANDS = ['worker', 'beat', 'call', 'result', 'inspect', 'control', 'events', 'purge'] as const;
+export const COMMANDS = ['worker', 'beat', 'call', 'result', 'inspect', 'control', 'events', 'purge', 'dashboard'] as const;
 export type CommandName = (typeof COMMANDS)[number];
 
 /** Exit code of a usage or configuration error (as with most Unix tools and Celery's click CLI). */
@@ -35,6 +35,7 @@ Commands:
   control  Tell workers: revoke, rate_limit, shutdown…   (celery control)
   events   Print task and worker events live             (celery events)
   purge    Delete every waiting message of queues        (celery purge)
+  dashboard Web dashboard (needs @taskq/dashboard)       (flower)
 
 Options:
   -h, --help      Show help (also: taskq <command> --help)
@@ -202,7 +203,25 @@ Options:
   -A, --app <module>       App module (default: package.json "taskq.app", else an app from env)
   -h, --help               Show this help`;
 
-const TEXTS: Record<CommandName, string> = { worker: WORKER, beat: BEAT, call: CALL, result: RESULT, inspect: INSPECT, control: CONTROL, events: EVENTS, purge: PURGE };
+const DASHBOARD = `Usage: taskq dashboard [options]
+
+Serve a web dashboard of the fleet (taskq and Python Celery workers on the same
+broker), as Flower does: workers, tasks, queues and a throughput chart, live
+from Celery events; revoke/terminate tasks, shut down workers, change rate
+limits and pool sizes. Needs the @taskq/dashboard package. Workers send task
+events with -E (sendTaskEvents). Ctrl-C stops it.
+
+Options:
+  -p, --port <N>             Port (default 5555; 0 picks a free one)
+      --address <ip>         Interface to bind (default 127.0.0.1, this machine only)
+      --basic-auth <u:p>     Require these Basic credentials (or TASKQ_DASHBOARD_BASIC_AUTH)
+      --read-only            Show only: refuse every action
+  -Q, --queues <q1,q2>       Queues to show besides those workers consume
+      --poll-interval <S>    Seconds between inspect/queue-depth polls (default 5)
+  -A, --app <module>         App module (default: package.json "taskq.app", else an app from env)
+  -h, --help                 Show this help`;
+
+const TEXTS: Record<CommandName, string> = { worker: WORKER, beat: BEAT, call: CALL, result: RESULT, inspect: INSPECT, control: CONTROL, events: EVENTS, purge: PURGE, dashboard: DASHBOARD };
 
 /** The usage text of a command, or of `taskq` itself. */
 export function usage(command?: CommandName): string {

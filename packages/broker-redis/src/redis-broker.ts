@@ -263,8 +263,8 @@ export class RedisBroker implements Broker {
   }
 
   /**
-   * Write envelopes in one MULTI (all or nothing, so a retry after a lost
-   * connection cannot duplicate part of it): per band, in the order given,
+   * Write envelopes all or nothing (so a retry after a lost connection cannot
+   * duplicate part of them): per band, in the order given,
    * LPUSH chunks of up to {@link PUBLISH_CHUNK}; per queue one SADD of kombu's
    * binding and one wake-up.
    */
@@ -281,8 +281,11 @@ export class RedisBroker implements Broker {
       list.push(e.envelope);
       queues.add(e.queue);
     }
+    // One LPUSH is atomic by itself (and SADD and the wake-up are idempotent):
+    // MULTI/EXEC only when the envelopes need more than one.
+    const pushes = [...byBand.values()].reduce((n, list) => n + Math.ceil(list.length / PUBLISH_CHUNK), 0);
     await withDeadline(this.client, this.connectionTimeoutMs, what, async () => {
-      const m = this.client.multi();
+      const m = pushes > 1 ? this.client.multi() : this.client.pipeline();
       for (const q of queues) m.sadd(l.bindingKey(q), KombuLayout.bindingMember(q, q));
       for (const [band, envelopes] of byBand) {
         for (let i = 0; i < envelopes.length; i += PUBLISH_CHUNK) m.lpush(band, ...envelopes.slice(i, i + PUBLISH_CHUNK));

@@ -190,6 +190,12 @@ export class Dashboard {
       res.end(CLIENT_JS);
       return;
     }
+    if (path === '/favicon.ico') {
+      // No icon; answering keeps the browser console free of a 404.
+      res.writeHead(204);
+      res.end();
+      return;
+    }
     if (path === '/api/snapshot') return json(res, 200, this.snapshotJson());
     if (path === '/api/tasks') {
       const limit = Number(params.get('limit') ?? 500);

@@ -27,7 +27,9 @@ export interface CliLoggerOptions {
 /** A pino logger at `level`: pretty when stdout is a TTY, JSON otherwise. */
 export function createCliLogger(level: LogLevel, options: CliLoggerOptions = {}): Logger {
   const pinoOptions = { name: 'taskq', level, redact: REDACT };
-  if (!(options.pretty ?? process.stdout.isTTY === true)) return pino(pinoOptions, destination({ fd: 1, sync: true }));
+  // JSON lines go out asynchronously (a worker logs two per task, as Celery does, and a
+  // synchronous write each cost more than a small task); pino flushes them at exit.
+  if (!(options.pretty ?? process.stdout.isTTY === true)) return pino(pinoOptions, destination({ fd: 1, sync: false }));
   const ignore = options.hideErrors ? [...PRETTY_IGNORE, 'err'] : PRETTY_IGNORE;
   // In-process and synchronous (not a transport thread): log lines stay in order with what the
   // process prints itself, and none are lost when it exits.

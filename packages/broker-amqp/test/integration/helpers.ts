@@ -77,3 +77,30 @@ export async function untilAsync(check: () => Promise<boolean>, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, 100));
   }
 }
+
+/**
+ * Wait until a queue exists on the broker: a message published to it from then on is kept for
+ * its consumer. Each probe uses its own channel, as `checkQueue` on a missing queue closes it (404).
+ */
+export async function untilQueueExists(name: string, timeoutMs = 10_000): Promise<void> {
+  const model = await amqp.connect(AMQP_URL);
+  try {
+    await untilAsync(
+      async () => {
+        const ch = await model.createChannel();
+        ch.on('error', () => {});
+        try {
+          await ch.checkQueue(name);
+          await ch.close().catch(() => {});
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      timeoutMs,
+      `queue ${name} to be declared`,
+    );
+  } finally {
+    await model.close().catch(() => {});
+  }
+}

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { createApp, type ResultMeta, traceTask } from '@taskq/core';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type AmqpBroker, createRpcResultBackend, type RpcResultBackend } from '../../src/index.js';
-import { AMQP_URL, deleteQueues, rabbitmqctl, rawChannel, silent, uniqueQueue } from './helpers.js';
+import { AMQP_URL, deleteQueues, rabbitmqctl, rawChannel, silent, uniqueQueue, untilQueueExists } from './helpers.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/result-rpc-success.json', import.meta.url), 'utf8'));
 const queues: string[] = [];
@@ -32,7 +32,8 @@ describe('rpc:// result backend', () => {
     const [client, worker] = [await backend(), await backend()];
     const id = randomUUID();
     const waiting = client.wait(id, { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 100));
+    // The reply queue must exist before the reply is sent, or the broker drops it (unroutable).
+    await untilQueueExists(client.oid);
     await worker.store(id, success(id, 5), { replyTo: client.oid });
     expect(await waiting).toMatchObject({ status: 'SUCCESS', result: 5, task_id: id });
   });
@@ -90,7 +91,8 @@ describe('rpc:// result backend', () => {
     const client = await backend();
     const id = randomUUID();
     const waiting = client.wait(id, { timeoutMs: 5000 });
-    await new Promise((r) => setTimeout(r, 100));
+    // The reply queue must exist before the reply is sent, or the broker drops it (unroutable).
+    await untilQueueExists(client.oid);
     const raw = await rawChannel();
     try {
       const body = { ...fixture.body, task_id: id };

@@ -3,7 +3,7 @@
  * and serves the page, a JSON API, server-sent events for live updates, and
  * the remote-control actions (plain node:http; no framework).
  */
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, ConfigError, EventReceiver, type Logger, stringifyJson, TaskqError } from '@taskq/core';
@@ -60,6 +60,7 @@ export class Dashboard {
   private pushTimer: NodeJS.Timeout | undefined;
   private polling: Promise<void> | undefined;
   private readonly streams = new Set<ServerResponse>();
+  /** SHA-256 of the `user:pass` Basic credentials, when required. */
   private readonly credentials: Buffer | undefined;
   private pushedVersion = -1;
   private closed = false;
@@ -71,7 +72,7 @@ export class Dashboard {
     for (const q of options.queues ?? []) this.state.addQueue(q);
     if (options.basicAuth !== undefined) {
       if (!/^[^:]+:.+$/.test(options.basicAuth)) throw new ConfigError('basicAuth must be "user:password" (both non-empty)');
-      this.credentials = Buffer.from(options.basicAuth);
+      this.credentials = sha256(Buffer.from(options.basicAuth));
     }
     this.server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => this.fail(res, error));
@@ -161,8 +162,9 @@ export class Dashboard {
     const header = req.headers.authorization ?? '';
     const m = /^Basic\s+(\S+)$/i.exec(header);
     if (!m) return false;
-    const given = Buffer.from(Buffer.from(m[1]!, 'base64').toString('utf8'));
-    return given.length === this.credentials.length && timingSafeEqual(given, this.credentials);
+    // Digests have one length whatever was sent, so the comparison reveals neither the content nor the length of the secret.
+    const given = sha256(Buffer.from(Buffer.from(m[1]!, 'base64').toString('utf8')));
+    return timingSafeEqual(given, this.credentials);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -281,6 +283,10 @@ export class Dashboard {
     }
     json(res, status, JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error) }));
   }
+}
+
+function sha256(data: Buffer): Buffer {
+  return createHash('sha256').update(data).digest();
 }
 
 function json(res: ServerResponse, status: number, body: string): void {

@@ -177,6 +177,8 @@ describe('basic auth', () => {
     expect(none.status).toBe(401);
     expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm=/);
     expect((await fetch(`${dashboard.url}/api/snapshot`, { headers: basic('admin:wrong') })).status).toBe(401);
+    expect((await fetch(`${dashboard.url}/api/snapshot`, { headers: basic('admin:s3cre') })).status).toBe(401);
+    expect((await fetch(`${dashboard.url}/api/snapshot`, { headers: basic('admin:s3cret!') })).status).toBe(401);
     expect((await post(dashboard, '/api/rate-limit', { task: 'add', rate: '1/s' })).status).toBe(401);
   });
 

@@ -206,7 +206,7 @@ export class Dashboard {
     }
     const taskMatch = /^\/api\/tasks\/([^/]+)$/.exec(path);
     if (taskMatch) {
-      const id = decodeURIComponent(taskMatch[1]!);
+      const id = decodeSegment(taskMatch[1]!);
       const task = this.state.task(id) ?? null;
       let meta: unknown = null;
       try {
@@ -240,7 +240,7 @@ export class Dashboard {
     const control = this.app.control;
     const revoke = /^\/api\/tasks\/([^/]+)\/revoke$/.exec(path);
     if (revoke) {
-      const id = decodeURIComponent(revoke[1]!);
+      const id = decodeSegment(revoke[1]!);
       const terminate = body.terminate === true;
       this.log.info({ id, terminate }, 'revoking a task from the dashboard');
       const replies = await control.revoke(id, { terminate, signal: typeof body.signal === 'string' ? body.signal : 'SIGTERM', reply: true, timeout: 1 });
@@ -249,13 +249,13 @@ export class Dashboard {
     }
     const shutdown = /^\/api\/workers\/([^/]+)\/shutdown$/.exec(path);
     if (shutdown) {
-      const node = decodeURIComponent(shutdown[1]!);
+      const node = decodeSegment(shutdown[1]!);
       this.log.info({ node }, 'asking a worker to shut down from the dashboard');
       return control.shutdown({ destination: [node] });
     }
     const pool = /^\/api\/workers\/([^/]+)\/pool$/.exec(path);
     if (pool) {
-      const node = decodeURIComponent(pool[1]!);
+      const node = decodeSegment(pool[1]!);
       const n = Number(body.n ?? 1);
       if (!Number.isInteger(n) || n < 1) throw new DashboardRequestError(400, 'n must be a positive integer');
       if (body.op !== 'grow' && body.op !== 'shrink') throw new DashboardRequestError(400, 'op must be "grow" or "shrink"');
@@ -282,6 +282,15 @@ export class Dashboard {
       return;
     }
     json(res, status, JSON.stringify({ ok: false, error: error instanceof Error ? error.message : String(error) }));
+  }
+}
+
+/** Decode one percent-encoded path segment; a malformed escape is the client's mistake (400), not a server error. */
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new DashboardRequestError(400, `the path segment ${JSON.stringify(segment)} has a malformed percent-escape; encode it with encodeURIComponent`);
   }
 }
 

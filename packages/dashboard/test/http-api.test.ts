@@ -100,6 +100,13 @@ describe('what the dashboard shows', () => {
     expect((await fetch(`${dashboard.url}/api/tasks/no-such-task`)).status).toBe(404);
   });
 
+  it('answers 400, not 500, for a task id with a malformed percent-escape', async () => {
+    const { dashboard } = await fleet();
+    const res = await fetch(`${dashboard.url}/api/tasks/%E0%A4%A`);
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { error: string }).error).toMatch(/malformed percent-escape/);
+  });
+
   it('streams snapshots as server-sent events', async () => {
     const { dashboard } = await fleet();
     const res = await fetch(`${dashboard.url}/api/events`);
@@ -144,6 +151,14 @@ describe('actions', () => {
     const res = await post(dashboard, '/api/rate-limit', { task: 'add', rate: 'fast' });
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: string }).error).toMatch(/not a rate limit/);
+  });
+
+  it('answers 400, not 500, for an action on a malformed percent-escaped name', async () => {
+    const { dashboard } = await fleet();
+    for (const path of ['/api/tasks/%ZZ/revoke', '/api/workers/%E0%A4%A/shutdown', '/api/workers/%/pool']) {
+      const res = await post(dashboard, path, { op: 'grow' });
+      expect(res.status, path).toBe(400);
+    }
   });
 
   it('refuses an action without the dashboard’s header (a forged cross-site form)', async () => {

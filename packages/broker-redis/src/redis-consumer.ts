@@ -141,11 +141,15 @@ export class RedisConsumer implements Consumer {
    * fetch script run per finished task cost more than the task. Half of the
    * prefetch asked for at consume time: the worker raises the prefetch by one
    * per held eta task, and those slots do not free up soon.
+   * Below the threshold the poll timer still runs: with long tasks holding
+   * the other slots the window may not reach it for a long time, and a free
+   * slot must not idle while messages no wake-up announced wait in the queue.
    */
   release(delivery: RedisDelivery): void {
     if (this.held.get(delivery.deliveryTag) === delivery) this.held.delete(delivery.deliveryTag);
     if (this.closed && this.held.size === 0) this.broker.forget(this);
     if (this.prefetch <= 0 || this.held.size === 0 || this.free() >= this.refillAt) this.kick();
+    else this.arm();
   }
 
   async stop(): Promise<void> {

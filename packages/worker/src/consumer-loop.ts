@@ -59,7 +59,15 @@ export class ConsumerLoop {
   private readonly tracked = new Set<Tracked>();
   /** Handling of every delivery handed to the pool (or run directly), until its outcome was acted on. */
   private readonly running = new Set<Promise<void>>();
+  /** Tasks held until their eta: each raises the prefetch by one (see adjustPrefetch). */
   private readonly eta: EtaScheduler<Tracked>;
+  /**
+   * Tasks held until their rate-limit token is due. Unlike eta holds they
+   * keep their prefetch slot (Celery does not raise the QoS for them), so a
+   * backlog of a slow-rated task fills the window and the worker stops
+   * fetching instead of pulling the whole queue into memory.
+   */
+  private readonly rateHeld: EtaScheduler<Tracked>;
   private accepting = true;
   readonly processed: Record<string, number> = {};
 
@@ -75,6 +83,7 @@ export class ConsumerLoop {
       this.adjustPrefetch();
       this.execute(t);
     });
+    this.rateHeld = new EtaScheduler((t) => this.execute(t));
   }
 
   /** The consumer whose prefetch is raised while eta tasks are held. */
@@ -82,9 +91,9 @@ export class ConsumerLoop {
     this.consumer = consumer;
   }
 
-  /** Tasks held until their eta. */
+  /** Tasks held until their eta or their rate-limit token. */
   get scheduled(): number {
-    return this.eta.size;
+    return this.eta.size + this.rateHeld.size;
   }
 
   /** Whether anything handed to the pool has not finished yet. */
@@ -153,7 +162,7 @@ export class ConsumerLoop {
   /** Stop taking deliveries and hand back what has not started: eta tasks and tasks waiting for a slot. */
   async returnReserved(): Promise<number> {
     this.accepting = false;
-    const held = this.eta.drain();
+    const held = [...this.eta.drain(), ...this.rateHeld.drain()];
     const waiting = this.pool.cancelWaiting();
     // The cancelled pool jobs are requeued by their own handling (see finish).
     await Promise.all(
@@ -299,8 +308,8 @@ export class ConsumerLoop {
     const wait = controls.rateLimiter.acquire(h.task);
     if (wait === 0) return false;
     t.log.debug({ waitMs: wait }, `Task ${h.task}[${h.id}] rate limited: held for ${wait} ms`);
-    this.eta.hold(t, Date.now() + wait);
-    this.adjustPrefetch();
+    // Not counted in adjustPrefetch: it keeps its prefetch slot while it waits.
+    this.rateHeld.hold(t, Date.now() + wait);
     return true;
   }
 
@@ -327,7 +336,7 @@ export class ConsumerLoop {
   terminate(taskId: string, options: RevokeOptions = {}): boolean {
     for (const t of this.tracked) {
       if (t.delivery.message.headers.id !== taskId || t.abandoned || t.terminated) continue;
-      if (this.eta.remove(t)) {
+      if (this.eta.remove(t) || this.rateHeld.remove(t)) {
         // Not started yet (eta or rate-limited): discarded as revoked.
         this.track(t, this.discardRevoked(t));
         return true;
@@ -407,7 +416,11 @@ export class ConsumerLoop {
     }
   }
 
-  /** Celery raises the prefetch by one per held eta task so they do not starve the worker of new messages. */
+  /**
+   * Celery raises the prefetch by one per held eta task so they do not starve
+   * the worker of new messages. Rate-limited holds are not counted: raising
+   * for them would fetch a whole backlog of a slow-rated task (Celery does not either).
+   */
   private adjustPrefetch(): void {
     if (!this.consumer || this.options.prefetch === 0) return;
     this.consumer.setPrefetch(this.options.prefetch + this.eta.size);

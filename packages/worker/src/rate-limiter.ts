@@ -3,8 +3,8 @@
  * task name refilled at the task's rate (`'10/s'`, `'100/m'`, `'1000/h'`)
  * with a capacity of one token (kombu's `TokenBucket(rate, capacity=1)`), so
  * an idle task cannot save up a burst. The worker asks before running a task;
- * a task without a token is held aside (like an eta task) until its turn,
- * while other tasks carry on.
+ * a task without a token is held aside until its turn, keeping its prefetch
+ * slot (see ConsumerLoop), while other tasks carry on.
  */
 import { type App, parseRateLimit, type RateLimit } from '@taskq/core';
 

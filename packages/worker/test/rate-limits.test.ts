@@ -49,13 +49,29 @@ describe('Rate-limited tasks in the worker', () => {
     let ticks = 0;
     h.app.task('slow-rate', () => void ticks++, { rateLimit: '1/m' });
     h.app.task('other', () => 'done');
-    const worker = await h.startWorker({ concurrency: 2, prefetchMultiplier: 1 });
+    // A window of 8: the four waiting for a token leave room for the other task.
+    const worker = await h.startWorker({ concurrency: 2, prefetchMultiplier: 4 });
     for (let i = 0; i < 5; i++) await h.app.sendTask('slow-rate');
     const other = await h.app.sendTask('other');
     expect((await h.result(other.id)).status).toBe('SUCCESS');
     expect(ticks).toBe(1);
-    // The four waiting for a token are held like eta tasks (the prefetch grows for them).
     expect(worker.stats().scheduled).toBe(4);
+  });
+
+  it('keeps a backlog of a rate-limited task in the queue: held tasks fill the prefetch window, which does not grow', async () => {
+    const h = createHarness();
+    let ticks = 0;
+    h.app.task('backlog', () => void ticks++, { rateLimit: '1/m' });
+    for (let i = 0; i < 50; i++) await h.app.sendTask('backlog');
+    const worker = await h.startWorker({ concurrency: 4, prefetchMultiplier: 1 });
+    // One ran (and was acked); the next four wait for their token in the window of 4.
+    await until(() => ticks === 1 && worker.stats().scheduled >= 4, 10_000, 'one run and four held');
+    const broker = await h.app.getBroker();
+    // Give the broker its chances to hand over more if the prefetch had grown.
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    const stats = worker.stats();
+    expect(stats.scheduled + stats.reserved).toBeLessThanOrEqual(4);
+    expect(await broker.queueSize('celery')).toBe(45);
   });
 
   it('applies worker.setRateLimit() to a task at run time', async () => {

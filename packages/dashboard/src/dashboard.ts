@@ -7,6 +7,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type App, ConfigError, EventReceiver, type Logger, stringifyJson, TaskqError } from '@taskq/core';
+import { type AllowedHost, createHostCheck, type HostCheck, parseAllowedHosts } from './host-check.js';
 import { FleetState, type FleetStateOptions } from './state.js';
 import { CLIENT_JS } from './ui/client.js';
 import { INDEX_HTML } from './ui/page.js';
@@ -19,6 +20,13 @@ export interface DashboardOptions {
   address?: string;
   /** Port (default 5555, Flower's; 0 picks a free one). */
   port?: number;
+  /**
+   * Host names (`name` for any port, or `name:port`) the dashboard may be reached by besides
+   * its bound address and localhost/127.0.0.1/[::1] on its port, e.g. a reverse proxy's name.
+   * Any other `Host` is refused with 403, so a DNS-rebinding page cannot drive the dashboard.
+   * Bound to every interface (0.0.0.0, ::) with no list, every Host is answered (and a warning logged).
+   */
+  allowedHosts?: readonly string[];
   /** `user:pass`: every request must carry these Basic credentials. */
   basicAuth?: string;
   /** Refuse every action (revoke, shutdown, rate limit, pool size). */
@@ -62,6 +70,9 @@ export class Dashboard {
   private readonly streams = new Set<ServerResponse>();
   /** SHA-256 of the `user:pass` Basic credentials, when required. */
   private readonly credentials: Buffer | undefined;
+  private readonly allowedHosts: AllowedHost[];
+  /** Set once listening (it needs the bound address and port); until then nothing is answered. */
+  private hostCheck: HostCheck | undefined;
   private pushedVersion = -1;
   private closed = false;
 
@@ -70,6 +81,7 @@ export class Dashboard {
     this.log = options.logger ?? options.app.log.child({ component: 'dashboard' });
     this.state = new FleetState(options.state);
     for (const q of options.queues ?? []) this.state.addQueue(q);
+    this.allowedHosts = parseAllowedHosts(options.allowedHosts ?? []);
     if (options.basicAuth !== undefined) {
       if (!/^[^:]+:.+$/.test(options.basicAuth)) throw new ConfigError('basicAuth must be "user:password" (both non-empty)');
       this.credentials = sha256(Buffer.from(options.basicAuth));
@@ -100,6 +112,14 @@ export class Dashboard {
         resolve();
       });
     });
+    const bound = this.server.address() as AddressInfo;
+    this.hostCheck = createHostCheck({ boundAddress: bound.address, configuredAddress: this.options.address, port: bound.port, allowedHosts: this.allowedHosts });
+    if (this.hostCheck.anyHost) {
+      this.log.warn(
+        { address: bound.address },
+        'the dashboard listens on every interface and answers any Host header, so a DNS-rebinding web page could drive it; set allowedHosts to the names it is reached by',
+      );
+    }
     // One poll at a time: a slow broker skips ticks rather than piling up inspect requests.
     const tick = (): void => {
       this.polling ??= this.poll().finally(() => {
@@ -169,6 +189,10 @@ export class Dashboard {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     res.setHeader('x-content-type-options', 'nosniff');
+    // Before authentication: a browser fooled by DNS rebinding may well hold the credentials.
+    if (!this.hostCheck?.allows(req.headers.host)) {
+      throw new DashboardRequestError(403, `the dashboard does not answer for Host ${JSON.stringify(req.headers.host ?? '')}; browse it by its address or localhost, or add the name to allowedHosts`);
+    }
     if (!this.authorized(req)) {
       res.writeHead(401, { 'www-authenticate': 'Basic realm="taskq dashboard", charset="UTF-8"', 'content-type': 'text/plain' });
       res.end('authentication required\n');

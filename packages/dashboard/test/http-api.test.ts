@@ -1,9 +1,10 @@
 /** The dashboard's HTTP API against a real taskq worker on memory://: what it shows, and who may act. */
-import type { App } from '@taskq/core';
+import { request } from 'node:http';
+import { type App, createLogger } from '@taskq/core';
 import { createTestApp, until } from '@taskq/core/testing';
 import { Worker } from '@taskq/worker';
-import { afterEach, describe, expect, it } from 'vitest';
-import { ACTION_HEADER, type Dashboard, type Snapshot, startDashboard, type TaskView } from '../src/index.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { ACTION_HEADER, type Dashboard, type DashboardOptions, type Snapshot, startDashboard, type TaskView } from '../src/index.js';
 
 const HOST = 'dash-w1@test';
 const cleanups: Array<() => Promise<void>> = [];
@@ -19,7 +20,7 @@ interface Fleet {
 }
 
 /** An app with an `add` task, a worker sending task events, and a dashboard on a free port. */
-async function fleet(options: { basicAuth?: string; readOnly?: boolean } = {}): Promise<Fleet> {
+async function fleet(options: Partial<Omit<DashboardOptions, 'app'>> = {}): Promise<Fleet> {
   const app = createTestApp({ name: 'dash' });
   app.task('add', (a: number, b: number) => a + b);
   app.task('boom', () => {
@@ -54,6 +55,21 @@ async function eventually(check: () => Promise<boolean>, what: string): Promise<
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 50));
   }
+}
+
+/**
+ * A request with a chosen Host header, as a browser sends after DNS rebinding
+ * (fetch will not let a test set Host; node:http will). Resolves with the status.
+ */
+function withHost(d: Dashboard, host: string, path: string, method: 'GET' | 'POST' = 'GET', headers: Record<string, string> = {}): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(d.url + path, { method, headers: { ...headers, host } }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(method === 'POST' ? '{}' : undefined);
+  });
 }
 
 const basic = (credentials: string): Record<string, string> => ({ authorization: `Basic ${Buffer.from(credentials).toString('base64')}` });
@@ -202,5 +218,42 @@ describe('basic auth', () => {
     await getJson(dashboard, '/api/snapshot', basic('admin:s3cret'));
     const res = await post(dashboard, '/api/rate-limit', { task: 'add', rate: '1/s' }, { [ACTION_HEADER]: '1', ...basic('admin:s3cret') });
     expect(res.status).toBe(200);
+  });
+});
+
+describe('Host check (DNS rebinding)', () => {
+  it('refuses a page and an action under a foreign Host, even with the action header', async () => {
+    const { dashboard } = await fleet();
+    const port = new URL(dashboard.url).port;
+    expect(await withHost(dashboard, `evil.example:${port}`, '/api/snapshot')).toBe(403);
+    expect(await withHost(dashboard, `evil.example:${port}`, `/api/workers/${HOST}/shutdown`, 'POST', { [ACTION_HEADER]: '1' })).toBe(403);
+  });
+
+  it('answers localhost and the bound address on its port', async () => {
+    const { dashboard } = await fleet();
+    const port = new URL(dashboard.url).port;
+    expect(await withHost(dashboard, `localhost:${port}`, '/api/snapshot')).toBe(200);
+    expect(await withHost(dashboard, `127.0.0.1:${port}`, '/api/snapshot')).toBe(200);
+  });
+
+  it('answers a name on the allowedHosts list', async () => {
+    const { dashboard } = await fleet({ allowedHosts: ['dash.example.com'] });
+    expect(await withHost(dashboard, 'dash.example.com', '/api/snapshot')).toBe(200);
+    expect(await withHost(dashboard, 'other.example.com', '/api/snapshot')).toBe(403);
+  });
+
+  it('bound to every interface with no allow-list, answers any Host and warns at start', async () => {
+    const logger = createLogger('silent');
+    const warn = vi.spyOn(logger, 'warn');
+    const { dashboard } = await fleet({ address: '0.0.0.0', logger });
+    expect(await withHost(dashboard, 'anything.example', '/api/snapshot')).toBe(200);
+    expect(warn).toHaveBeenCalledWith(expect.objectContaining({ address: '0.0.0.0' }), expect.stringMatching(/any Host header.*allowedHosts/));
+  });
+
+  it('does not warn when bound to loopback', async () => {
+    const logger = createLogger('silent');
+    const warn = vi.spyOn(logger, 'warn');
+    await fleet({ logger });
+    expect(warn).not.toHaveBeenCalledWith(expect.anything(), expect.stringMatching(/any Host header/));
   });
 });

@@ -54,6 +54,12 @@ export class RedisResultBackend implements ResultBackend {
   private readonly redisOptions: RedisOptions;
   private subscriber: Redis | undefined;
   private readonly waiters = new Map<string, Set<Waiter>>();
+  /**
+   * Per waited key, the SUBSCRIBE every waiter of it awaits before its GET
+   * (so a result stored in between is published to a live subscription).
+   * A failed one is dropped, so the next waiter or `ready` subscribes again.
+   */
+  private readonly subscriptions = new Map<string, Promise<void>>();
   private readonly ttl: number;
   private readonly timeoutMs: number;
   private readonly log: Logger;
@@ -72,11 +78,9 @@ export class RedisResultBackend implements ResultBackend {
     this.log = (options.log ?? createLogger()).child({ backend: 'redis' });
     this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'result-backend') as Redis & StoreCommand;
     this.client.defineCommand('taskqStoreResults', { lua: STORE_RESULTS_LUA });
-    let first = true;
-    this.client.on('ready', () => {
-      if (!first) this.recheckAll();
-      first = false;
-    });
+    // A read that failed while the connection was down is done again now (on every
+    // ready, the first included: a waiter may have started before the first connect).
+    this.client.on('ready', () => this.recheckAll());
   }
 
   async connect(): Promise<void> {
@@ -91,6 +95,7 @@ export class RedisResultBackend implements ResultBackend {
   async close(): Promise<void> {
     if (this.pendingStores.length > 0) await this.flushStores();
     for (const [id, set] of this.waiters) if (set.size === 0) this.waiters.delete(id);
+    this.subscriptions.clear();
     this.subscriber?.disconnect();
     this.subscriber = undefined;
     if (this.client.status === 'ready') await this.client.quit().catch(() => this.client.disconnect());
@@ -199,14 +204,16 @@ export class RedisResultBackend implements ResultBackend {
     }
     void (async () => {
       try {
-        await this.addWaiter(key, waiter);
+        this.addWaiter(key, waiter);
+        await this.subscribed(key);
         const now = await this.get(taskId);
         if (now && READY_STATES.has(now.status)) waiter.resolve(now);
       } catch (error) {
-        // A lost connection is not the end of the wait: after the reconnect every
-        // waiting key is read again (recheckAll). Anything else is a real failure.
+        // A lost connection is not the end of the wait: the waiter stays registered,
+        // and on the next `ready` its key is subscribed and read again (resubscribeAll,
+        // recheckAll); a finite wait ends with TimeoutError meanwhile. Anything else is a real failure.
         if (!(error instanceof BrokerConnectionError)) finish(() => settle.reject(error));
-        else this.log.debug({ err: error, taskId }, 'result read failed; will read again after reconnect');
+        else this.log.debug({ err: error, taskId }, 'result subscribe or read failed; will try again after reconnect');
       }
     })();
     return result;
@@ -216,26 +223,66 @@ export class RedisResultBackend implements ResultBackend {
     if (this.subscriber) return this.subscriber;
     const sub = createClient(this.redisOptions, { maxRetriesPerRequest: null }, this.log, 'result-subscriber');
     sub.on('message', (channel: string, text: string) => this.onMessage(channel, text));
-    // Results published while the subscriber was reconnecting reached nobody: read them.
-    let first = true;
-    sub.on('ready', () => {
-      if (!first) this.recheckAll();
-      first = false;
-    });
+    // Subscribes that failed while Redis was unreachable are made now, and results
+    // published while the subscriber was away reached nobody: read them (every ready, the first included).
+    sub.on('ready', () => this.resubscribeAll(sub));
     this.subscriber = sub;
     return sub;
   }
 
-  /** Read every waited-for key again (after a reconnect, a publish may have been missed). */
-  private recheckAll(): void {
-    for (const key of this.waiters.keys()) {
-      waitReady(this.client, this.timeoutMs, 'recheck results')
-        .then(() => this.client.get(key))
+  /**
+   * The subscriber is (again) ready: SUBSCRIBE every waited key in one command
+   * (idempotent for keys ioredis already resubscribed), then read them.
+   */
+  private resubscribeAll(sub: Redis): void {
+    const keys = [...this.waiters.keys()];
+    if (keys.length === 0) return;
+    const done = this.trackSubscription(keys, async () => {
+      try {
+        await sub.subscribe(...keys);
+      } catch (error) {
+        throw toBrokerError(error, 'subscribe to results');
+      }
+    });
+    done.then(() => this.recheckAll(keys)).catch((error) => this.log.debug({ err: error }, 'result resubscribe failed; will try again after reconnect'));
+  }
+
+  /** Read waited-for keys again, once subscribed (after a reconnect, a publish may have been missed). */
+  private recheckAll(keys: readonly string[] = [...this.waiters.keys()]): void {
+    for (const key of keys) {
+      if (!this.waiters.has(key)) continue;
+      this.subscribed(key)
+        .then(() => withDeadline(this.client, this.timeoutMs, 'recheck results', () => this.client.get(key)))
         .then((text) => {
           if (text !== null) this.onMessage(key, text);
         })
-        .catch((error) => this.log.debug({ err: error, key }, 'result recheck failed'));
+        .catch((error) => this.log.debug({ err: error, key }, 'result recheck failed; will try again after reconnect'));
     }
+  }
+
+  /** The key's subscription, started if there is none (or the last one failed). */
+  private subscribed(key: string): Promise<void> {
+    const current = this.subscriptions.get(key);
+    if (current) return current;
+    return this.trackSubscription([key], async () => {
+      const sub = this.sub();
+      await waitReady(sub, this.timeoutMs, 'subscribe to results');
+      try {
+        await sub.subscribe(key);
+      } catch (error) {
+        throw toBrokerError(error, 'subscribe to results');
+      }
+    });
+  }
+
+  /** Record `run` as the subscription of `keys`; on failure forget it, so the next attempt subscribes again. */
+  private trackSubscription(keys: readonly string[], run: () => Promise<void>): Promise<void> {
+    const p = run();
+    for (const key of keys) this.subscriptions.set(key, p);
+    p.catch(() => {
+      for (const key of keys) if (this.subscriptions.get(key) === p) this.subscriptions.delete(key);
+    });
+    return p;
   }
 
   private onMessage(channel: string, text: string): void {
@@ -252,19 +299,13 @@ export class RedisResultBackend implements ResultBackend {
     for (const w of [...set]) w.resolve(meta);
   }
 
-  private async addWaiter(key: string, waiter: Waiter): Promise<void> {
+  private addWaiter(key: string, waiter: Waiter): void {
     let set = this.waiters.get(key);
-    const fresh = !set;
     if (!set) {
       set = new Set();
       this.waiters.set(key, set);
     }
     set.add(waiter);
-    if (fresh) {
-      const sub = this.sub();
-      await waitReady(sub, this.timeoutMs, 'subscribe to results');
-      await sub.subscribe(key);
-    }
   }
 
   private removeWaiter(key: string, waiter: Waiter): void {
@@ -273,6 +314,7 @@ export class RedisResultBackend implements ResultBackend {
     set.delete(waiter);
     if (set.size === 0) {
       this.waiters.delete(key);
+      this.subscriptions.delete(key);
       if (this.subscriber?.status === 'ready') void this.subscriber.unsubscribe(key).catch(() => {});
     }
   }

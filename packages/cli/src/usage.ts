@@ -82,6 +82,8 @@ Options:
                                 like \`taskq events\`, \`celery events\` and Flower
       --without-heartbeat       Don't send worker-heartbeat events
       --metrics-port <N>        Serve Prometheus metrics on this port (/metrics)
+      --metrics-host <ip>       Address the metrics server binds (default 127.0.0.1; use
+                                0.0.0.0 for a Prometheus on another host)
   -h, --help                    Show this help`;
 
 const BEAT = `Usage: taskq beat [--app <module>] [options]

@@ -18,7 +18,7 @@ describe('taskq --help and --version', () => {
 
   it('lists the pool and resource flags of `taskq worker` with Celery-like wording', async () => {
     const run = await runCli(['worker', '--help']);
-    for (const flag of ['-P, --pool', '--max-tasks-per-child', '--max-memory-per-child', '--autoscale', '-O, --optimization', '--statedb', '--time-limit', '--soft-time-limit']) {
+    for (const flag of ['-P, --pool', '--max-tasks-per-child', '--max-memory-per-child', '--autoscale', '-O, --optimization', '--statedb', '--time-limit', '--soft-time-limit', '--metrics-host']) {
       expect(run.stdout).toContain(flag);
     }
   });
@@ -67,6 +67,12 @@ describe('bad command lines exit 2 with a usage message', () => {
     const run = await runCli(['worker', '--app', './math-app.ts', '--autoscale', '3,10']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--autoscale must be max,min');
+  });
+
+  it('rejects a --metrics-host that is not an IP address', async () => {
+    const run = await runCli(['worker', '--app', './math-app.ts', '--metrics-port', '0', '--metrics-host', 'everywhere']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('--metrics-host must be an IP address (e.g. 127.0.0.1 or 0.0.0.0), got "everywhere"');
   });
 
   it('rejects an unknown log level', async () => {

@@ -34,6 +34,18 @@ describe('taskq worker', () => {
     const run = await worker.exited;
     expect(run.code).toBe(0);
     expect(logLines(run.stdout).find((l) => l.banner)?.banner).toMatchObject({ taskEvents: true });
+    // No --metrics-host: loopback only, as the endpoint has no authentication.
+    expect(logLines(run.stdout).find((l) => String(l.msg).startsWith('metrics on'))).toMatchObject({ host: '127.0.0.1', port });
+  });
+
+  it('binds the metrics server to the address given with --metrics-host', async () => {
+    const port = await freePort();
+    const worker = startCli(['worker', '--app', './math-app.ts', '--metrics-port', String(port), '--metrics-host', '0.0.0.0']);
+    await until(() => worker.output.stdout.includes('ready'), 15_000, 'the worker to be ready');
+    worker.child.kill('SIGTERM');
+    const run = await worker.exited;
+    expect(run.code).toBe(0);
+    expect(logLines(run.stdout).find((l) => String(l.msg).startsWith('metrics on'))).toMatchObject({ host: '0.0.0.0', port });
   });
 
   it('runs the threads pool: each thread loads the .ts app before the worker is ready', async () => {

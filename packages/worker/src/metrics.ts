@@ -11,6 +11,9 @@ import type { Broker, Delivery, Logger, TraceOutcome } from '@taskq/core';
 import type { ControlledWorker } from './control-mailbox.js';
 import type { TaskObserver } from './request-tracker.js';
 
+/** Where the metrics server listens unless `metricsHost` says otherwise: loopback only, as the endpoint has no authentication. */
+export const DEFAULT_METRICS_HOST = '127.0.0.1';
+
 /** Upper bounds (seconds) of the runtime histogram's buckets. */
 export const RUNTIME_BUCKETS: readonly number[] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -150,12 +153,22 @@ export class MetricsServer {
     return (this.server.address() as AddressInfo | null)?.port;
   }
 
-  listen(port: number, host = '0.0.0.0'): Promise<void> {
+  /** The address it listens on (after `listen`). */
+  get host(): string | undefined {
+    return (this.server.address() as AddressInfo | null)?.address;
+  }
+
+  /**
+   * Listen on `port` at `host`. The endpoint has no authentication, so it
+   * binds the loopback interface unless told otherwise (`0.0.0.0` for a
+   * Prometheus on another host).
+   */
+  listen(port: number, host = DEFAULT_METRICS_HOST): Promise<void> {
     return new Promise((resolve, reject) => {
       this.server.once('error', reject);
       this.server.listen(port, host, () => {
         this.server.off('error', reject);
-        this.log.info({ port: this.port, host }, `metrics on http://${host}:${this.port}/metrics`);
+        this.log.info({ port: this.port, host: this.host }, `metrics on http://${host}:${this.port}/metrics`);
         resolve();
       });
     });

@@ -20,7 +20,11 @@ export interface MonitoringOptions {
   heartbeat?: boolean;
   /** Serve Prometheus metrics on this port (`--metrics-port`); 0 picks a free port. Default: no server. */
   metricsPort?: number;
-  /** Interface the metrics server listens on. Default `0.0.0.0`. */
+  /**
+   * Interface the metrics server listens on (`--metrics-host`). Default
+   * `127.0.0.1`: the endpoint has no authentication. Use `0.0.0.0` for a
+   * Prometheus on another host.
+   */
   metricsHost?: string;
 }
 
@@ -34,6 +38,8 @@ export interface MonitoredWorker extends ControlledWorker {
 export interface Monitoring {
   /** The metrics server's port, when one runs. */
   readonly metricsPort: number | undefined;
+  /** The address the metrics server listens on, when one runs. */
+  readonly metricsHost: string | undefined;
   stop(): Promise<void>;
 }
 
@@ -97,6 +103,7 @@ export async function startMonitoring(w: MonitoredWorker, broker: Broker, option
   }
   return {
     metricsPort: server?.port,
+    metricsHost: server?.host,
     async stop() {
       for (const stop of stops) {
         try {

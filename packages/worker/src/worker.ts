@@ -302,6 +302,11 @@ export class Worker {
     return this.monitoring?.metricsPort;
   }
 
+  /** The address the Prometheus endpoint listens on (`metricsHost`, default 127.0.0.1), once started. */
+  get metricsHost(): string | undefined {
+    return this.monitoring?.metricsHost;
+  }
+
   /** This worker as remote control, events and metrics see it (monitoring.ts). */
   private monitored(): MonitoredWorker {
     return {

@@ -245,6 +245,18 @@ describe('metrics', () => {
     expect(text).toContain('# TYPE taskq_task_runtime_seconds histogram');
   });
 
+  it('binds the loopback interface by default: the endpoint has no authentication', async () => {
+    const h = createHarness();
+    const worker = await h.startWorker({ hostname: HOST, metricsPort: 0 });
+    expect(worker.metricsHost).toBe('127.0.0.1');
+  });
+
+  it('binds the interface given as metricsHost', async () => {
+    const h = createHarness();
+    const worker = await h.startWorker({ hostname: HOST, metricsPort: 0, metricsHost: '0.0.0.0' });
+    expect(worker.metricsHost).toBe('0.0.0.0');
+  });
+
   it('refuses to start on a metrics port that is taken, naming it', async () => {
     const h = createHarness();
     const first = await h.startWorker({ hostname: HOST, metricsPort: 0, metricsHost: '127.0.0.1' });

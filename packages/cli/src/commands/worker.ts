@@ -1,4 +1,5 @@
 /** `taskq worker`: parse flags, load the app, run a Worker until a signal stops it. */
+import { isIP } from 'node:net';
 import type { App, Logger, LogLevel } from '@taskq/core';
 import type { WorkerOptions } from '@taskq/worker';
 import { importApp, locateApp } from '../load-app.js';
@@ -25,6 +26,7 @@ const OPTIONS = {
   'task-events': { type: 'boolean', short: 'E' },
   'without-heartbeat': { type: 'boolean' },
   'metrics-port': { type: 'string' },
+  'metrics-host': { type: 'string' },
 } as const;
 
 const POOLS = ['async', 'threads', 'process', 'solo', 'prefork', 'eventlet', 'gevent'] as const;
@@ -70,6 +72,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
   if (flags.values['without-heartbeat']) options.heartbeat = false;
   const metricsPort = intFlag('worker', flags, 'metrics-port', 0, 65535);
   if (metricsPort !== undefined) options.metricsPort = metricsPort;
+  const metricsHost = stringFlag(flags, 'metrics-host');
+  if (metricsHost !== undefined) {
+    if (isIP(metricsHost) === 0) throw new UsageError(`--metrics-host must be an IP address (e.g. 127.0.0.1 or 0.0.0.0), got ${JSON.stringify(metricsHost)}`, 'worker');
+    options.metricsHost = metricsHost;
+  }
 
   const location = locateApp(stringFlag(flags, 'app'), process.cwd());
   if (!location) {

@@ -109,8 +109,16 @@ export class RedisConsumer implements Consumer {
       let redelivered: boolean;
       try {
         ({ message, redelivered } = openEnvelope(entry.envelope));
-      } catch (error) {
-        if (!(error instanceof SerializationError)) throw error;
+      } catch (thrown) {
+        // Never throw out of this loop: nothing awaits the fetch (a rejection would kill
+        // the worker) and the rest of the batch, already taken, would sit unacked.
+        // An unexpected failure (a bug) dead-letters this one entry like a malformed one.
+        let error: SerializationError;
+        if (thrown instanceof SerializationError) error = thrown;
+        else {
+          this.broker.log.error({ err: thrown, queue: entry.queue }, 'unexpected failure while decoding a message; dead-lettering it');
+          error = new DecodeError('envelope', `could not be decoded (${thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : String(thrown)})`, { cause: thrown });
+        }
         await this.broker.deadLetter(entry.deliveryTag, entry.queue, entry.envelope, error.message).catch((e) => this.broker.log.error({ err: e }, 'dead-lettering failed; the entry stays unacked and will be restored'));
         this.reportInvalid(entry.queue, error, entry.envelope.slice(0, 200));
         continue;

@@ -52,7 +52,9 @@ export type TraceOutcome =
 /**
  * Run one message. Stores SUCCESS/FAILURE/RETRY/REVOKED unless the result is
  * ignored, then runs its workflow (chain, callbacks, errbacks, chord part).
- * Never throws for task errors.
+ * Never throws for task errors. A final state the backend fails to store is
+ * logged at error and the outcome still returned (the task did run); only a
+ * failure to store STARTED (before the task runs) rejects.
  */
 export async function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
   const outcome = await runTrace(app, message, env);
@@ -277,8 +279,18 @@ async function storeState(
     const backend = env.backend ?? (await app.getBackend());
     await backend.store(h.id, meta, { replyTo: message.properties.reply_to, correlationId: message.properties.correlation_id });
   } catch (error) {
-    app.log.error({ err: error, taskId: h.id, taskName: h.task, state: status }, 'could not store task state');
-    throw error;
+    if (status === 'STARTED') {
+      // The task has not run yet: the caller decides what becomes of its message.
+      app.log.error({ err: error, taskId: h.id, taskName: h.task, state: status }, `Task ${h.task}[${h.id}] could not store its STARTED state`);
+      throw error;
+    }
+    // The task did run (or was discarded): rethrowing would make the worker dead-letter a message whose
+    // work is done. As Celery ("failed to store result"), log it and report the outcome; the result
+    // store is at-most-once.
+    app.log.error(
+      { err: error, taskId: h.id, taskName: h.task, state: status },
+      `Task ${h.task}[${h.id}] failed to store result (${status}): ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
 }
 

@@ -1,4 +1,5 @@
-import { type MemoryBroker, NON_ERROR_THROWN, Reject, toWireMessage } from '@taskq/core';
+import { randomUUID } from 'node:crypto';
+import { createMemoryResultBackend, type MemoryBroker, NON_ERROR_THROWN, Reject, type ResultBackend, toWireMessage } from '@taskq/core';
 import { describe, expect, it } from 'vitest';
 import { createHarness, gate, until } from './helpers/harness.js';
 
@@ -83,6 +84,30 @@ describe('Worker: running tasks', () => {
     expect(line!.msg).toContain('unregistered task');
     await until(() => worker.stats().processed['test.ping'] === 1, 5000, 'test.ping counted as processed');
     expect(worker.stats().processed).toEqual({ 'test.ping': 1 });
+  });
+
+  it('acks an acksLate task that ran when its result cannot be stored, reporting its outcome and logging the failure', async () => {
+    const memory = createMemoryResultBackend(`memory://down-${randomUUID()}`);
+    const down: ResultBackend = {
+      backend: memory.backend,
+      connect: () => memory.connect(),
+      close: () => memory.close(),
+      store: () => Promise.reject(new Error('result backend is down')),
+      get: (id) => memory.get(id),
+      wait: (id, o) => memory.wait(id, o),
+      forget: (id) => memory.forget(id),
+    };
+    const { app, logs, startWorker } = createHarness({ backend: down });
+    app.task('test.late', () => 'done', { acksLate: true });
+    const worker = await startWorker();
+    const sent = await app.sendTask('test.late');
+    await until(() => worker.stats().processed['test.late'] === 1, 5000, 'the task counted as processed');
+    await worker.stop();
+    const broker = (await app.getBroker()) as MemoryBroker;
+    expect(broker.deadLetters('celery')).toHaveLength(0);
+    expect(await broker.queueSize('celery')).toBe(0);
+    expect(logs.find((l) => l.msg.startsWith('Task test.late[') && l.msg.includes('succeeded'))).toBeDefined();
+    expect(logs.find((l) => l.level === 50 && l.msg.includes('failed to store result'))).toMatchObject({ taskId: sent.id, taskName: 'test.late' });
   });
 
   it('logs a malformed message (dead-lettered by the transport) and runs the next one', async () => {

@@ -218,6 +218,8 @@ Options:
       --address <ip>         Interface to bind (default 127.0.0.1, this machine only)
       --basic-auth <u:p>     Require these Basic credentials (or TASKQ_DASHBOARD_BASIC_AUTH)
       --read-only            Show only: refuse every action
+      --allowed-hosts <h,…>  Host names (name or name:port) accepted besides the bound
+                             address and localhost; others get 403 (DNS rebinding guard)
   -Q, --queues <q1,q2>       Queues to show besides those workers consume
       --poll-interval <S>    Seconds between inspect/queue-depth polls (default 5)
   -A, --app <module>         App module (default: package.json "taskq.app", else an app from env)

@@ -1,4 +1,5 @@
 /** `taskq dashboard`: serves @taskq/dashboard for the app's broker, and says what to install when it is missing. */
+import { request } from 'node:http';
 import { isTaskqError } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import { describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ describe('taskq dashboard', () => {
   it('documents its flags', async () => {
     const run = await runCli(['dashboard', '--help']);
     expect(run.code).toBe(0);
-    for (const flag of ['--port', '--address', '--basic-auth', '--read-only', '--queues']) expect(run.stdout).toContain(flag);
+    for (const flag of ['--port', '--address', '--basic-auth', '--read-only', '--queues', '--allowed-hosts']) expect(run.stdout).toContain(flag);
   });
 
   it('serves the dashboard on 127.0.0.1, shows the app’s worker, and stops on SIGTERM', async () => {
@@ -29,6 +30,16 @@ describe('taskq dashboard', () => {
     expect((await cli.exited).code).toBe(0);
   });
 
+  it('accepts a Host named with --allowed-hosts and refuses others (DNS rebinding guard)', async () => {
+    const cli = startCli(['dashboard', '--app', './monitored-app.ts', '--port', '0', '--read-only', '--allowed-hosts', 'dash.example.test']);
+    await until(() => /taskq dashboard on http:\/\/127\.0\.0\.1:\d+/.test(cli.output.stderr), 15_000, 'the dashboard to listen');
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(cli.output.stderr)![1]);
+    expect(await statusWithHost(port, 'dash.example.test')).toBe(200);
+    expect(await statusWithHost(port, 'evil.example.test')).toBe(403);
+    cli.child.kill('SIGTERM');
+    expect((await cli.exited).code).toBe(0);
+  });
+
   it('rejects --basic-auth without a password', async () => {
     const run = await runCli(['dashboard', '--basic-auth', 'admin']);
     expect(run.code).toBe(2);
@@ -42,3 +53,15 @@ describe('taskq dashboard', () => {
     expect((error as Error).message).toContain('install @taskq/dashboard');
   });
 });
+
+/** GET /api/snapshot with a given Host header (fetch does not let a caller set Host). */
+function statusWithHost(port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path: '/api/snapshot', headers: { host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}

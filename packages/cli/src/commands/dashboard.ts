@@ -10,6 +10,7 @@ const OPTIONS = {
   port: { type: 'string', short: 'p' },
   'basic-auth': { type: 'string' },
   'read-only': { type: 'boolean' },
+  'allowed-hosts': { type: 'string' },
   queues: { type: 'string', short: 'Q' },
   'poll-interval': { type: 'string' },
 } as const;
@@ -48,6 +49,7 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
       port,
       address: stringFlag(flags, 'address') ?? '127.0.0.1',
       readOnly: flags.values['read-only'] === true,
+      ...allowedHosts(flags),
       queues: listFlag('dashboard', flags, 'queues') ?? [],
       ...(basicAuth !== undefined ? { basicAuth } : {}),
       ...(pollInterval !== undefined ? { pollIntervalMs: pollInterval * 1000 } : {}),
@@ -70,4 +72,10 @@ export async function dashboardCommand(argv: string[]): Promise<number> {
   } finally {
     await app.close();
   }
+}
+
+/** `--allowed-hosts h1,h2[:port]`: Host header names accepted besides the bound address and localhost (DNS-rebinding guard). */
+function allowedHosts(flags: Parameters<typeof stringFlag>[0]): { allowedHosts?: string[] } {
+  const list = listFlag('dashboard', flags, 'allowed-hosts');
+  return list ? { allowedHosts: list } : {};
 }

@@ -8,9 +8,9 @@ import { randomUUID } from 'node:crypto';
 import { buildTaskMessage, type Delivery, type InvalidMessage } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { RedisBroker } from '../../src/index.js';
-import { brokerFor, deletePrefix, freshPrefix, rawClient } from './helpers.js';
+import { freshPrefix, useBroker } from './helpers.js';
 
 vi.mock('../../src/envelope.js', async (importOriginal) => {
   const original = await importOriginal<typeof import('../../src/envelope.js')>();
@@ -28,15 +28,9 @@ const prefix = freshPrefix('entry-failure');
 let raw: Redis;
 let broker: RedisBroker;
 
-beforeAll(async () => {
-  raw = await rawClient(DB);
-  broker = brokerFor(DB, prefix);
-  await broker.connect();
-});
-afterAll(async () => {
-  await broker.close();
-  await deletePrefix(raw, prefix);
-  raw.disconnect();
+useBroker(DB, prefix, (r, b) => {
+  raw = r;
+  broker = b;
 });
 
 describe('an entry that fails unexpectedly', () => {

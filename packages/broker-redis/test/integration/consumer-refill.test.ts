@@ -8,25 +8,19 @@ import { randomUUID } from 'node:crypto';
 import { buildTaskMessage, type Delivery } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { buildEnvelope } from '../../src/envelope.js';
 import type { RedisBroker } from '../../src/index.js';
-import { brokerFor, deletePrefix, freshPrefix, rawClient } from './helpers.js';
+import { freshPrefix, useBroker } from './helpers.js';
 
 const DB = 12;
 const prefix = freshPrefix('refill');
 let raw: Redis;
 let broker: RedisBroker;
 
-beforeAll(async () => {
-  raw = await rawClient(DB);
-  broker = brokerFor(DB, prefix);
-  await broker.connect();
-});
-afterAll(async () => {
-  await broker.close();
-  await deletePrefix(raw, prefix);
-  raw.disconnect();
+useBroker(DB, prefix, (r, b) => {
+  raw = r;
+  broker = b;
 });
 
 describe('prefetch refill', () => {

@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { buildTaskMessage, type Delivery, type InvalidMessage } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { RedisBroker } from '../../src/index.js';
-import { brokerFor, deletePrefix, freshPrefix, rawClient } from './helpers.js';
+import { freshPrefix, useBroker } from './helpers.js';
 
 const DB = 12;
 const fixture = (name: string): any => JSON.parse(readFileSync(new URL(`../fixtures/${name}`, import.meta.url), 'utf8'));
@@ -47,15 +47,9 @@ async function feed(bad: string) {
   return { q, invalid, delivered, records };
 }
 
-beforeAll(async () => {
-  raw = await rawClient(DB);
-  broker = brokerFor(DB, prefix);
-  await broker.connect();
-});
-afterAll(async () => {
-  await broker.close();
-  await deletePrefix(raw, prefix);
-  raw.disconnect();
+useBroker(DB, prefix, (r, b) => {
+  raw = r;
+  broker = b;
 });
 
 describe('malformed entries', () => {

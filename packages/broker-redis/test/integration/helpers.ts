@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '@taskq/core';
 import { Redis } from 'ioredis';
+import { afterAll, beforeAll } from 'vitest';
 import { createRedisBroker, type RedisBroker, type RedisBrokerOptions } from '../../src/index.js';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -47,5 +48,28 @@ export function brokerFor(db: number, prefix: string, options: Partial<RedisBrok
     log: silent,
     ...options,
     transportOptions: { global_keyprefix: prefix, ...options.transportOptions },
+  });
+}
+
+/**
+ * For the whole test file: a raw client and a connected broker on `db` under
+ * `prefix`, handed to `use` before the tests; afterwards the broker is closed
+ * and every key under the prefix deleted.
+ */
+export function useBroker(db: number, prefix: string, use: (raw: Redis, broker: RedisBroker) => void, options: Partial<RedisBrokerOptions> = {}): void {
+  let raw: Redis | undefined;
+  let broker: RedisBroker | undefined;
+  beforeAll(async () => {
+    raw = await rawClient(db);
+    broker = brokerFor(db, prefix, options);
+    await broker.connect();
+    use(raw, broker);
+  });
+  afterAll(async () => {
+    await broker?.close();
+    if (raw) {
+      await deletePrefix(raw, prefix);
+      raw.disconnect();
+    }
   });
 }

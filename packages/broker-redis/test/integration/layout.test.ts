@@ -6,9 +6,9 @@ import { readFileSync } from 'node:fs';
 import { buildTaskMessage, type Delivery } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { kombu, type RedisBroker, type RedisDelivery } from '../../src/index.js';
-import { brokerFor, deletePrefix, freshPrefix, rawClient } from './helpers.js';
+import { freshPrefix, useBroker } from './helpers.js';
 
 const DB = 10;
 const SEP = '\x06\x16';
@@ -34,15 +34,9 @@ async function take(queues: string[], count: number): Promise<Delivery[]> {
   return got;
 }
 
-beforeAll(async () => {
-  raw = await rawClient(DB);
-  broker = brokerFor(DB, prefix);
-  await broker.connect();
-});
-afterAll(async () => {
-  await broker.close();
-  await deletePrefix(raw, prefix);
-  raw.disconnect();
+useBroker(DB, prefix, (r, b) => {
+  raw = r;
+  broker = b;
 });
 
 describe('publish', () => {

@@ -2,6 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createLogger, type Logger } from '@taskq/core';
 import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { afterAll } from 'vitest';
 import { type AmqpBroker, type AmqpBrokerOptions, createAmqpBroker } from '../../src/index.js';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672//';
@@ -17,6 +18,41 @@ export async function connectedBroker(options: Partial<AmqpBrokerOptions> = {}):
   const broker = createAmqpBroker({ url: AMQP_URL, log: silent, ...options });
   await broker.connect();
   return broker;
+}
+
+/** Brokers and queue names of one test file, closed and deleted after its tests. */
+export interface TestResources {
+  /** A connected broker (with the file's default options), closed after the file. */
+  broker(options?: Partial<AmqpBrokerOptions>): Promise<AmqpBroker>;
+  /** A unique queue name labelled for the file, deleted after the file. */
+  queue(label: string): string;
+  /** Also delete this queue or exchange after the file. */
+  track(name: string): void;
+}
+
+/** Register the file's clean-up and hand out tracked brokers and queue names. */
+export function useTestResources(label: string, defaults: Partial<AmqpBrokerOptions> = {}): TestResources {
+  const names: string[] = [];
+  const brokers: AmqpBroker[] = [];
+  afterAll(async () => {
+    for (const b of brokers) await b.close();
+    await deleteQueues(names);
+  }, 60_000);
+  return {
+    async broker(options = {}) {
+      const b = await connectedBroker({ ...defaults, ...options, transportOptions: { ...defaults.transportOptions, ...options.transportOptions } });
+      brokers.push(b);
+      return b;
+    },
+    queue(name) {
+      const q = uniqueQueue(`${label}-${name}`);
+      names.push(q);
+      return q;
+    },
+    track(name) {
+      names.push(name);
+    },
+  };
 }
 
 /** A raw amqplib connection and channel, to look at what the transport declared and sent. */

@@ -1,28 +1,10 @@
 /** Publisher confirms: a publish resolves once RabbitMQ has the message, and every refusal is an error. */
 import { BrokerChannelError, buildTaskMessage } from '@taskq/core';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AmqpBroker } from '../../src/index.js';
-import { connectedBroker, deleteQueues, rawChannel, uniqueQueue } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { rawChannel, useTestResources } from './helpers.js';
 
-const queues: string[] = [];
-const exchanges: string[] = [];
-const brokers: AmqpBroker[] = [];
-async function broker(options: Parameters<typeof connectedBroker>[0] = {}): Promise<AmqpBroker> {
-  const b = await connectedBroker(options);
-  brokers.push(b);
-  return b;
-}
-function queue(label: string): string {
-  const q = uniqueQueue(`pub-${label}`);
-  queues.push(q);
-  return q;
-}
+const { broker, queue } = useTestResources('pub');
 const message = () => buildTaskMessage({ task: 't.pub', args: [1] });
-
-afterAll(async () => {
-  for (const b of brokers) await b.close();
-  await deleteQueues([...queues, ...exchanges]);
-});
 
 describe('publisher confirms', () => {
   it('resolves only once the broker holds the message', async () => {

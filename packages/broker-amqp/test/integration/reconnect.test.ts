@@ -5,24 +5,10 @@
  */
 import { BrokerConnectionError, buildTaskMessage } from '@taskq/core';
 import { until } from '@taskq/core/testing';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AmqpBroker } from '../../src/index.js';
-import { connectedBroker, deleteQueues, rabbitmqctl, rabbitmqctlRun, rawChannel, uniqueQueue, untilAsync } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { rabbitmqctl, rabbitmqctlRun, rawChannel, untilAsync, useTestResources } from './helpers.js';
 
-const queues: string[] = [];
-const brokers: AmqpBroker[] = [];
-const fastReconnect = { reconnect_initial_delay_ms: 50, reconnect_max_delay_ms: 500 };
-
-async function broker(options: Parameters<typeof connectedBroker>[0] = {}): Promise<AmqpBroker> {
-  const b = await connectedBroker({ ...options, transportOptions: { ...fastReconnect, ...options.transportOptions } });
-  brokers.push(b);
-  return b;
-}
-function queue(label: string): string {
-  const q = uniqueQueue(`reconn-${label}`);
-  queues.push(q);
-  return q;
-}
+const { broker, queue } = useTestResources('reconn', { transportOptions: { reconnect_initial_delay_ms: 50, reconnect_max_delay_ms: 500 } });
 const message = (n: number) => buildTaskMessage({ task: 't.reconnect', args: [n] });
 
 async function withRabbitStopped<T>(fn: () => Promise<T>): Promise<T> {
@@ -46,10 +32,6 @@ async function connectionPid(localPort: number): Promise<string> {
   return line.split('\t')[0]!;
 }
 
-afterAll(async () => {
-  for (const b of brokers) await b.close();
-  await deleteQueues(queues);
-}, 60_000);
 
 describe('reconnects', () => {
   it('a consumer and a producer survive a RabbitMQ restart, and every confirmed message is delivered', async () => {

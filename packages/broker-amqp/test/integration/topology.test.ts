@@ -4,24 +4,11 @@
  */
 import { readFileSync } from 'node:fs';
 import { buildTaskMessage } from '@taskq/core';
-import { afterAll, describe, expect, it } from 'vitest';
-import type { AmqpBroker } from '../../src/index.js';
-import { AMQP_URL, connectedBroker, deleteQueues, python, rabbitmqctl, rawChannel, uniqueQueue } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { AMQP_URL, connectedBroker, python, rabbitmqctl, rawChannel, useTestResources } from './helpers.js';
 
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/amqp-task-v2-countdown-priority-expires.json', import.meta.url), 'utf8'));
-const queues: string[] = [];
-const brokers: AmqpBroker[] = [];
-
-async function broker(options: Parameters<typeof connectedBroker>[0] = {}): Promise<AmqpBroker> {
-  const b = await connectedBroker(options);
-  brokers.push(b);
-  return b;
-}
-function queue(label: string): string {
-  const q = uniqueQueue(`topo-${label}`);
-  queues.push(q);
-  return q;
-}
+const { broker, queue } = useTestResources('topo');
 
 interface QueueRow {
   name: string;
@@ -36,10 +23,6 @@ function argsOf(row: QueueRow | undefined): Record<string, unknown> {
   return Array.isArray(a) ? Object.fromEntries(a.map((t) => [(t as unknown[])[0], (t as unknown[])[2]])) : a;
 }
 
-afterAll(async () => {
-  for (const b of brokers) await b.close();
-  await deleteQueues(queues);
-});
 
 describe('declarations (Celery 5.2 topology)', () => {
   it('declares a durable direct exchange Q, a durable queue Q without arguments, and binds Q→Q with key Q', async () => {

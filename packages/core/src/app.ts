@@ -10,7 +10,7 @@ import { Control } from './control/control-client.js';
 import { sendTaskSentEvents } from './events/task-sent.js';
 import { createLogger, type Logger } from './logger.js';
 import { buildTaskMessage, type TaskMessage } from './message.js';
-import { stringifyJson } from './json.js';
+import { assertJsonSerialisable } from './json.js';
 import { MemoryResultBackend } from './memory/memory-result-backend.js';
 import type { ResultBackend } from './result-backend.js';
 import { DEFAULT_PUBLISH_RETRY_POLICY, publishRetryDelay, type RetryPolicy } from './retry-policy.js';
@@ -185,9 +185,9 @@ export class App {
     }
     // Check the data before building anything, so the error names the argument and nothing is sent.
     try {
-      stringifyJson(args, 'args');
-      stringifyJson(kwargs, 'kwargs');
-      if (options.headers !== undefined) stringifyJson(options.headers, 'headers');
+      assertJsonSerialisable(args, 'args');
+      assertJsonSerialisable(kwargs, 'kwargs');
+      if (options.headers !== undefined) assertJsonSerialisable(options.headers, 'headers');
     } catch (error) {
       if (!(error instanceof EncodeError)) throw error;
       throw new EncodeError(`cannot send ${name}: ${error.message}. Nothing was sent.`, { cause: error });

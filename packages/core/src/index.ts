@@ -69,7 +69,7 @@ export {
 } from './errors.js';
 export { errorFromMeta, NON_ERROR_THROWN, serializeError, TASKQ_EXC_MODULE } from './exception-info.js';
 export type { SerializedFailure } from './exception-info.js';
-export { parseJson, stringifyJson } from './json.js';
+export { assertJsonSerialisable, parseJson, stringifyJson } from './json.js';
 export type { JsonValue } from './json.js';
 export { createLogger, LOG_LEVELS } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';

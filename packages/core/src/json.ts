@@ -46,6 +46,15 @@ export function stringifyJson(value: unknown, what = 'value'): string {
   return text.replace(BIGINT_MARK_RE, '$1');
 }
 
+/**
+ * Check that a value would encode, without encoding it: what a caller needs
+ * before it builds a message (the transport encodes it once, later). Throws
+ * the same {@link EncodeError} as {@link stringifyJson}.
+ */
+export function assertJsonSerialisable(value: unknown, what = 'value'): void {
+  checkSerialisable(value, what, new Set());
+}
+
 function checkSerialisable(value: unknown, path: string, seen: Set<object>): boolean {
   switch (typeof value) {
     case 'string':

@@ -16,7 +16,7 @@ import {
   TimeLimitExceeded,
 } from './errors.js';
 import { serializeError } from './exception-info.js';
-import { stringifyJson } from './json.js';
+import { assertJsonSerialisable } from './json.js';
 import { buildTaskMessage, ORIGIN, type TaskMessage } from './message.js';
 import type { ResultBackend, ResultMeta, TaskState } from './result-backend.js';
 import { backoffCountdown } from './retry-policy.js';
@@ -133,7 +133,7 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   if (outcome.ok) {
     if (!ignoreResult) {
       try {
-        stringifyJson(outcome.value, 'the return value');
+        assertJsonSerialisable(outcome.value, 'the return value');
       } catch (error) {
         if (!(error instanceof EncodeError)) throw error;
         await storeState(app, message, env, 'FAILURE', error, task);

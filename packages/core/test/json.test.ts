@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DecodeError, EncodeError } from '../src/errors.js';
-import { parseJson, stringifyJson } from '../src/json.js';
+import { assertJsonSerialisable, parseJson, stringifyJson } from '../src/json.js';
 
 describe('parseJson', () => {
   it('decodes integers beyond 2^53 as bigint instead of rounding them', () => {
@@ -73,5 +73,17 @@ describe('stringifyJson', () => {
   it('accepts the same object twice when it is not a cycle', () => {
     const shared = { x: 1 };
     expect(stringifyJson([shared, shared])).toBe('[{"x":1},{"x":1}]');
+  });
+});
+
+describe('assertJsonSerialisable', () => {
+  it('accepts what stringifyJson encodes, bigints included, without producing text', () => {
+    expect(assertJsonSerialisable({ a: [1, 'x', null, 2n ** 70n] }, 'args')).toBeUndefined();
+  });
+
+  it('refuses what stringifyJson refuses, naming the same path', () => {
+    const value = { fn: () => 1 };
+    expect(() => assertJsonSerialisable(value, 'args')).toThrow(EncodeError);
+    expect(() => assertJsonSerialisable(value, 'args')).toThrow(/args\.fn is a function/);
   });
 });

@@ -79,8 +79,6 @@ async function callErrbacks(app: App, errbacks: readonly SignatureDict[], failed
 async function chordPart(app: App, message: TaskMessage, state: TaskState, result: unknown, backend: ResultBackend): Promise<void> {
   const h = message.headers;
   const groupId = h.group as string;
-  // A wrapper the worker puts around the backend (to guard writes) may not pass the optional canvas methods on.
-  if (!backend.onChordPartReturn) backend = await app.getBackend();
   if (!backend.onChordPartReturn) {
     app.log.error({ taskId: h.id, groupId, backend: backend.backend }, `chord ${groupId}: the ${backend.backend} result backend cannot count chord parts; the chord callback will never run`);
     return;

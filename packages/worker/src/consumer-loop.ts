@@ -429,7 +429,7 @@ export class ConsumerLoop {
   /** The result backend as this task sees it: writes stop once its message went back to the queue. */
   private guardedBackend(t: Tracked): ResultBackend {
     const backend = this.backend;
-    return {
+    const guarded: ResultBackend = {
       backend: backend.backend,
       connect: () => backend.connect(),
       close: () => backend.close(),
@@ -440,6 +440,13 @@ export class ConsumerLoop {
       wait: (id, options) => backend.wait(id, options),
       forget: (id) => backend.forget(id),
     };
+    // The optional group and chord methods pass through, so workflows count chord parts on this backend.
+    if (backend.saveGroup) guarded.saveGroup = backend.saveGroup.bind(backend);
+    if (backend.restoreGroup) guarded.restoreGroup = backend.restoreGroup.bind(backend);
+    if (backend.deleteGroup) guarded.deleteGroup = backend.deleteGroup.bind(backend);
+    if (backend.setChordSize) guarded.setChordSize = backend.setChordSize.bind(backend);
+    if (backend.onChordPartReturn) guarded.onChordPartReturn = backend.onChordPartReturn.bind(backend);
+    return guarded;
   }
 }
 

@@ -7,8 +7,11 @@ import { peakRssMiB, percentile, until, windowed } from '../protocol.js';
 export const TASK_NAME = 'bench.noop';
 
 function makeApp(job: Job): App {
-  // Default logging (pino, info: a "received" and a "succeeded" line per task), written to the child's stdout = /dev/null.
-  return createApp({ name: 'bench', brokerUrl: job.url, resultBackend: job.backend, defaultQueue: job.queue });
+  // Logging at warn, the default of Celery's worker (`celery worker --loglevel` is WARNING; the Celery
+  // rows run at error): no line per task. BENCH_TASKQ_LOG_LEVEL=info measures the worker with a
+  // "received" and a "succeeded" line per task (written to the child's stdout = /dev/null).
+  const level = process.env.BENCH_TASKQ_LOG_LEVEL ?? 'warn';
+  return createApp({ name: 'bench', brokerUrl: job.url, resultBackend: job.backend, defaultQueue: job.queue, env: { ...process.env, TASKQ_LOG_LEVEL: level } });
 }
 
 /** Set up, then return the measured step. */

@@ -65,7 +65,8 @@ export class App {
   constructor(options: AppOptions = {}) {
     const { broker, backend, logger, env, ...config } = options;
     this.conf = Object.freeze(resolveConfig(config, env ?? process.env));
-    this.log = logger ?? createLogger();
+    // The default logger takes its level from the same environment as the rest of the config.
+    this.log = logger ?? createLogger((env ?? process.env).TASKQ_LOG_LEVEL ?? 'info');
     if (broker) this.brokerPromise = Promise.resolve(broker);
     if (backend) this.backendPromise = Promise.resolve(backend);
   }

@@ -35,7 +35,7 @@ async function runInline(ctx: TaskContext, sigDict: unknown, args: unknown[]): P
   const sig = Signature.fromDict(sigDict);
   const task = ctx.app.tasks.get(sig.task);
   if (!task) throw new TaskNotRegisteredError(sig.task);
-  const inner = makeContext(ctx.app, { ...ctx.request, task: sig.task, args }, task.options, ctx.signal);
+  const inner = makeContext(ctx.app, { ...ctx.request, task: sig.task, args }, task.options, () => ctx.signal);
   return task.run(inner, args);
 }
 

@@ -18,17 +18,40 @@ export type JsonValue =
   | JsonValue[]
   | { [key: string]: JsonValue };
 
-const LONG_DIGIT_RUN = /\d{16,}/;
-
 /** Parse JSON text; integers beyond ±2^53 become `bigint`. Throws {@link DecodeError}. */
 export function parseJson(text: string, field = 'body'): unknown {
   try {
-    if (!LONG_DIGIT_RUN.test(text)) return JSON.parse(text);
-    return new BigIntParser(text).parseDocument();
+    const value: unknown = JSON.parse(text);
+    // JSON.parse rounds integers beyond 2^53: when the parsed value holds one, parse
+    // the text again keeping them exact. Checking the values is cheaper than scanning
+    // the text for long digit runs (most of a message's text is strings).
+    return hasUnsafeInteger(value) ? new BigIntParser(text).parseDocument() : value;
   } catch (error) {
     if (error instanceof DecodeError) throw error;
     throw new DecodeError(field, `not valid JSON (${(error as Error).message})`, { cause: error });
   }
+}
+
+function isUnsafeInteger(n: number): boolean {
+  return (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER) && Number.isInteger(n);
+}
+
+/** Whether a parsed JSON value holds an integer JSON.parse may have rounded (iterative: no recursion limit on deep documents). */
+function hasUnsafeInteger(root: unknown): boolean {
+  if (typeof root === 'number') return isUnsafeInteger(root);
+  if (typeof root !== 'object' || root === null) return false;
+  const stack: object[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop() as Record<string, unknown> | unknown[];
+    const values = Array.isArray(node) ? node : Object.values(node);
+    for (let i = 0; i < values.length; i++) {
+      const v = values[i];
+      if (typeof v === 'number') {
+        if (isUnsafeInteger(v)) return true;
+      } else if (typeof v === 'object' && v !== null) stack.push(v);
+    }
+  }
+  return false;
 }
 
 const BIGINT_MARK = '\u0000taskq:bigint:';

@@ -147,17 +147,49 @@ function directContext(app: App, name: string, args: unknown[], options: Resolve
     isEager: true,
     ignoreResult: true,
   };
-  return makeContext(app, request, options, new AbortController().signal);
+  return makeContext(app, request, options, () => new AbortController().signal);
 }
 
-export function makeContext(app: App, request: TaskRequest, options: ResolvedTaskOptions, signal: AbortSignal): TaskContext {
-  return {
-    request,
-    signal,
-    app,
-    name: request.task,
-    log: app.log.child({ taskId: request.id, taskName: request.task }),
-    retry(retryOptions: RetryOptions = {}): never {
+/**
+ * The context a bound task receives. Its logger (a pino child) and its
+ * signal are made on first use: at thousands of tasks a second, an
+ * AbortController and a child logger per task that never looks at them
+ * showed in profiles. `signal` may be given as a function that makes it.
+ */
+export function makeContext(app: App, request: TaskRequest, options: ResolvedTaskOptions, signal: AbortSignal | (() => AbortSignal)): TaskContext {
+  return new LazyContext(app, request, options, signal);
+}
+
+class LazyContext implements TaskContext {
+  private logger: Logger | undefined;
+  private abortSignal: AbortSignal | undefined;
+  private retryFn: TaskContext['retry'] | undefined;
+
+  constructor(
+    readonly app: App,
+    readonly request: TaskRequest,
+    private readonly options: ResolvedTaskOptions,
+    private readonly signalOf: AbortSignal | (() => AbortSignal),
+  ) {}
+
+  get name(): string {
+    return this.request.task;
+  }
+
+  get signal(): AbortSignal {
+    this.abortSignal ??= typeof this.signalOf === 'function' ? this.signalOf() : this.signalOf;
+    return this.abortSignal;
+  }
+
+  get log(): Logger {
+    this.logger ??= this.app.log.child({ taskId: this.request.id, taskName: this.request.task });
+    return this.logger;
+  }
+
+  /** A function of its own (not a method), so `const { retry } = ctx` works. */
+  get retry(): TaskContext['retry'] {
+    const { request, options } = this;
+    this.retryFn ??= (retryOptions: RetryOptions = {}): never => {
       const max = retryOptions.maxRetries ?? options.maxRetries;
       if (request.retries >= max) {
         if (retryOptions.exc !== undefined) throw retryOptions.exc;
@@ -168,6 +200,7 @@ export function makeContext(app: App, request: TaskRequest, options: ResolvedTas
         eta: retryOptions.eta,
         exc: retryOptions.exc,
       });
-    },
-  };
+    };
+    return this.retryFn;
+  }
 }

@@ -55,6 +55,25 @@ describe('eager mode (taskAlwaysEager)', () => {
     expect(seen).toEqual([0, 1, 2]);
   });
 
+  it('hands a context whose parts can be destructured: retry, signal, log, name', async () => {
+    const app = eagerApp();
+    const seen: unknown[] = [];
+    const t = app.task(
+      'ctx.destructured',
+      ({ retry, signal, log, name, request }: TaskContext) => {
+        seen.push([name, signal.aborted, typeof log.info]);
+        if (request.retries < 1) retry({ countdown: 60 });
+        return request.retries;
+      },
+      { bind: true },
+    );
+    expect(await (await t.delay()).get()).toBe(1);
+    expect(seen).toEqual([
+      ['ctx.destructured', false, 'function'],
+      ['ctx.destructured', false, 'function'],
+    ]);
+  });
+
   it('executes autoretryFor retries inline, with retryBackoff', async () => {
     const app = eagerApp();
     let calls = 0;

@@ -27,6 +27,19 @@ describe('parseJson', () => {
     });
   });
 
+  it('finds a big integer however deep it sits, and parses very deep documents without one', () => {
+    expect(parseJson('{"headers": {"x": [[{"n": 9007199254740993}]]}}')).toEqual({ headers: { x: [[{ n: 9007199254740993n }]] } });
+    const depth = 50_000;
+    const deep = parseJson(`${'['.repeat(depth)}1${']'.repeat(depth)}`);
+    let level = 0;
+    for (let v: unknown = deep; Array.isArray(v); v = v[0]) level++;
+    expect(level).toBe(depth);
+  });
+
+  it('keeps 2^53 exactly and leaves big floats in exponent form as numbers', () => {
+    expect(parseJson('[9007199254740992, 9007199254740991, 1e300, 1.5e20]')).toEqual([9007199254740992n, 9007199254740991, 1e300, 1.5e20]);
+  });
+
   it.each(['[1, 2', '{"a": 1} x', '12345678901234567890 x', "{'a': 1}", ''])('rejects %j with a DecodeError on the given field', (text) => {
     expect(() => parseJson(text, 'result')).toThrow(DecodeError);
     try {

@@ -13,10 +13,13 @@ import {
   type Logger,
   parseIsoDate,
   type ResultBackend,
+  type ResultMeta,
+  type StoreContext,
   type TraceEnv,
   TaskRevokedError,
   type TraceOutcome,
   traceTask,
+  type WaitOptions,
 } from '@taskq/core';
 import { EtaScheduler } from './eta-scheduler.js';
 import type { Pool, PoolResult } from './pools/pool.js';
@@ -27,23 +30,114 @@ import { emitOutcome } from './run-task.js';
 import { storeFinalState } from './store-state.js';
 import type { ResolvedWorkerOptions } from './worker-options.js';
 
-/** One delivery the worker holds, from receipt until it is settled and done. */
-interface Tracked {
-  readonly delivery: Delivery;
-  /** The task's logger (bound to its id and name), made on first use: a pino child per task is costly at thousands of tasks a second. */
-  readonly log: Logger;
-  readonly acksLate: boolean;
-  readonly controller: AbortController;
+/**
+ * One delivery the worker holds, from receipt until it is settled and done;
+ * also the environment its task runs in (hostname, queue, limits, signal,
+ * backend). A class with lazy parts, not object literals with closures: the
+ * worker makes one per task, thousands a second, and the child logger and
+ * AbortController are needed only when something logs for the task or the
+ * task (or a revoke, or a cold shutdown) touches its signal.
+ */
+class Tracked implements TraceEnv {
   /** ack() or reject() was called: the broker no longer expects anything from us. */
-  settled: boolean;
+  settled = false;
   /** Given back to the broker while it still ran (cold shutdown): its outcome must not be acted on or stored. */
-  requeued: boolean;
+  requeued = false;
   /** The worker stopped caring (cold shutdown): nothing is done with its outcome. */
-  abandoned: boolean;
+  abandoned = false;
   /** Took its rate-limit token (it may have waited for it): do not ask again. */
-  rateAdmitted?: boolean;
+  rateAdmitted = false;
   /** Revoked with terminate while it ran: REVOKED is stored, later writes are dropped. */
-  terminated?: boolean;
+  terminated = false;
+  readonly queue: string;
+  readonly redelivered: boolean;
+  readonly timeLimit: number | undefined;
+  readonly softTimeLimit: number | undefined;
+  /** The result backend as this task sees it: writes stop once its message went back to the queue. */
+  readonly backend: ResultBackend;
+  private controller: AbortController | undefined;
+  private logger: Logger | undefined;
+
+  constructor(
+    readonly delivery: Delivery,
+    readonly acksLate: boolean,
+    private readonly loopLog: Logger,
+    readonly hostname: string,
+    options: ResolvedWorkerOptions,
+    backend: ResultBackend,
+  ) {
+    this.queue = delivery.queue;
+    this.redelivered = delivery.redelivered;
+    this.timeLimit = options.timeLimit;
+    this.softTimeLimit = options.softTimeLimit;
+    this.backend = new GuardedBackend(backend, this);
+  }
+
+  /** The task's logger, bound to its id and name. */
+  get log(): Logger {
+    const h = this.delivery.message.headers;
+    this.logger ??= this.loopLog.child({ taskId: h.id, taskName: h.task });
+    return this.logger;
+  }
+
+  /** Aborted on revoke with terminate and at cold shutdown. */
+  get signal(): AbortSignal {
+    this.controller ??= new AbortController();
+    return this.controller.signal;
+  }
+
+  abort(reason: Error): void {
+    this.controller ??= new AbortController();
+    this.controller.abort(reason);
+  }
+}
+
+/** A task's view of the result backend: writes are dropped once its message was requeued or it was terminated. */
+class GuardedBackend implements ResultBackend {
+  readonly backend: string;
+  // The optional group and chord methods pass through, so workflows count chord parts on this backend.
+  readonly saveGroup: ResultBackend['saveGroup'];
+  readonly restoreGroup: ResultBackend['restoreGroup'];
+  readonly deleteGroup: ResultBackend['deleteGroup'];
+  readonly setChordSize: ResultBackend['setChordSize'];
+  readonly onChordPartReturn: ResultBackend['onChordPartReturn'];
+
+  constructor(
+    private readonly inner: ResultBackend,
+    private readonly t: Tracked,
+  ) {
+    this.backend = inner.backend;
+    this.saveGroup = inner.saveGroup?.bind(inner);
+    this.restoreGroup = inner.restoreGroup?.bind(inner);
+    this.deleteGroup = inner.deleteGroup?.bind(inner);
+    this.setChordSize = inner.setChordSize?.bind(inner);
+    this.onChordPartReturn = inner.onChordPartReturn?.bind(inner);
+  }
+
+  connect(): Promise<void> {
+    return this.inner.connect();
+  }
+
+  close(): Promise<void> {
+    return this.inner.close();
+  }
+
+  store(id: string, meta: ResultMeta, context?: StoreContext): Promise<void> {
+    if (this.t.requeued || this.t.terminated) return Promise.resolve();
+    return this.inner.store(id, meta, context);
+  }
+
+  get(id: string): Promise<ResultMeta | undefined> {
+    return this.inner.get(id);
+  }
+
+  wait(id: string, options: WaitOptions): Promise<ResultMeta> {
+    return this.inner.wait(id, options);
+  }
+
+  forget(id: string): Promise<void> {
+    return this.inner.forget(id);
+  }
 }
 
 /** Revocation and rate limits: the worker's controls the loop consults for every task. */
@@ -105,20 +199,7 @@ export class ConsumerLoop {
   onDelivery(delivery: Delivery): void {
     const h = delivery.message.headers;
     const task = this.app.tasks.get(h.task);
-    const loop = this.log;
-    let child: Logger | undefined;
-    const t: Tracked = {
-      delivery,
-      get log() {
-        child ??= loop.child({ taskId: h.id, taskName: h.task });
-        return child;
-      },
-      acksLate: task?.options.acksLate ?? this.app.conf.taskAcksLate,
-      controller: new AbortController(),
-      settled: false,
-      requeued: false,
-      abandoned: false,
-    };
+    const t = new Tracked(delivery, task?.options.acksLate ?? this.app.conf.taskAcksLate, this.log, this.options.hostname, this.options, this.backend);
     if (!this.accepting) {
       // Arrived while the consumer was stopping: it was never ours to run.
       void this.reject(t, true);
@@ -212,7 +293,7 @@ export class ConsumerLoop {
         t.requeued = true;
         requeues.push(this.reject(t, true));
       }
-      t.controller.abort(reason);
+      t.abort(reason);
     }
     this.tracked.clear();
     this.running.clear();
@@ -223,19 +304,10 @@ export class ConsumerLoop {
   /** Hand a due task to the pool. */
   private execute(t: Tracked): void {
     if (this.controls && this.heldBack(t, this.controls)) return;
-    const env: TraceEnv = {
-      hostname: this.options.hostname,
-      queue: t.delivery.queue,
-      redelivered: t.delivery.redelivered,
-      signal: t.controller.signal,
-      backend: this.guardedBackend(t),
-    };
-    if (this.options.timeLimit !== undefined) env.timeLimit = this.options.timeLimit;
-    if (this.options.softTimeLimit !== undefined) env.softTimeLimit = this.options.softTimeLimit;
     const handling = this.pool
       .apply({
         message: t.delivery.message,
-        env,
+        env: t,
         // Celery's early ack: when the pool accepts the task, before it runs. Sent, not awaited
         // (as an AMQP basic.ack): waiting for Redis here cost a round trip per task.
         onStart: () => {
@@ -349,7 +421,7 @@ export class ConsumerLoop {
         t.log.error({ err: error }, 'could not store REVOKED for a terminated task'),
       );
       emitOutcome(this.app, message, { kind: 'revoked', reason: 'revoked' }, true);
-      t.controller.abort(new TaskRevokedError('terminated'));
+      t.abort(new TaskRevokedError('terminated'));
       return true;
     }
     return false;
@@ -426,28 +498,6 @@ export class ConsumerLoop {
     this.consumer.setPrefetch(this.options.prefetch + this.eta.size);
   }
 
-  /** The result backend as this task sees it: writes stop once its message went back to the queue. */
-  private guardedBackend(t: Tracked): ResultBackend {
-    const backend = this.backend;
-    const guarded: ResultBackend = {
-      backend: backend.backend,
-      connect: () => backend.connect(),
-      close: () => backend.close(),
-      store: async (id, meta, context) => {
-        if (!t.requeued && !t.terminated) await backend.store(id, meta, context);
-      },
-      get: (id) => backend.get(id),
-      wait: (id, options) => backend.wait(id, options),
-      forget: (id) => backend.forget(id),
-    };
-    // The optional group and chord methods pass through, so workflows count chord parts on this backend.
-    if (backend.saveGroup) guarded.saveGroup = backend.saveGroup.bind(backend);
-    if (backend.restoreGroup) guarded.restoreGroup = backend.restoreGroup.bind(backend);
-    if (backend.deleteGroup) guarded.deleteGroup = backend.deleteGroup.bind(backend);
-    if (backend.setChordSize) guarded.setChordSize = backend.setChordSize.bind(backend);
-    if (backend.onChordPartReturn) guarded.onChordPartReturn = backend.onChordPartReturn.bind(backend);
-    return guarded;
-  }
 }
 
 function errorMessage(error: unknown): string {

@@ -21,9 +21,19 @@ export async function runTask(app: App, message: TaskMessage, env: TraceEnv): Pr
   const h = message.headers;
   const prerun = signals.has('taskPrerun');
   if (!prerun && !signals.has('taskPostrun') && !hasOutcomeHandlers(app)) return traceTask(app, message, env);
+  // Delegates rather than spreads: the worker's env makes its signal on first use (a getter a spread would drop).
   const traced: TraceEnv = prerun
     ? {
-        ...env,
+        hostname: env.hostname,
+        queue: env.queue,
+        redelivered: env.redelivered,
+        eager: env.eager,
+        get signal() {
+          return env.signal;
+        },
+        timeLimit: env.timeLimit,
+        softTimeLimit: env.softTimeLimit,
+        backend: env.backend,
         onStart: () => {
           signals.emit('taskPrerun', { taskId: h.id, taskName: h.task, args: message.body[0], kwargs: message.body[1], request: undefined });
           env.onStart?.();

@@ -86,6 +86,17 @@ return out
  * ARGV[1] delivery_tag   ARGV[2] envelope (redelivered)   ARGV[3] wake channel
  * Returns 1 when requeued, 0 when it was no longer unacked.
  */
+/**
+ * Acknowledge deliveries: forget them in unacked_index and unacked, in one
+ * step (one command on the wire, where a MULTI is four).
+ * KEYS[1] unacked_index   KEYS[2] unacked   ARGV delivery tags (at most 500)
+ * Returns how many were still unacked.
+ */
+export const ACK_LUA = `
+redis.call('ZREM', KEYS[1], unpack(ARGV))
+return redis.call('HDEL', KEYS[2], unpack(ARGV))
+`;
+
 export const REQUEUE_LUA = `
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])

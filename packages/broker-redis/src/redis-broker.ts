@@ -22,7 +22,7 @@ import {
 import type { Redis, RedisOptions } from 'ioredis';
 import { buildEnvelope, markEnvelopeRedelivered, markRedelivered } from './envelope.js';
 import { KombuLayout, SEP } from './kombu-layout.js';
-import { DEAD_LETTER_LUA, FETCH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
+import { ACK_LUA, DEAD_LETTER_LUA, FETCH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
 import { RedisFanout } from './redis-fanout.js';
@@ -59,6 +59,7 @@ export interface DeadLetter {
 
 interface ScriptCommands {
   taskqFetch(numKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
+  taskqAck(unackedIndex: string, unacked: string, ...tags: string[]): Promise<number>;
   taskqRequeue(unacked: string, index: string, bandKey: string, tag: string, envelope: string, channel: string): Promise<number>;
   taskqRestore(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
   taskqDeadLetter(unacked: string, index: string, dead: string, tag: string, record: string): Promise<number>;
@@ -135,6 +136,7 @@ export class RedisBroker implements Broker {
     // silently sent later. In-flight commands wait for the reconnect (no retry cap).
     this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'broker') as ScriptedRedis;
     this.client.defineCommand('taskqFetch', { lua: FETCH_LUA });
+    this.client.defineCommand('taskqAck', { numberOfKeys: 2, lua: ACK_LUA });
     this.client.defineCommand('taskqRequeue', { numberOfKeys: 3, lua: REQUEUE_LUA });
     this.client.defineCommand('taskqRestore', { lua: RESTORE_LUA });
     this.client.defineCommand('taskqDeadLetter', { numberOfKeys: 3, lua: DEAD_LETTER_LUA });
@@ -355,7 +357,7 @@ export class RedisBroker implements Broker {
     return out;
   }
 
-  /** Acknowledge: batched with every other ack of this tick into one MULTI (ZREM unacked_index + HDEL unacked). */
+  /** Acknowledge: batched with every other ack of this tick into one script run (ZREM unacked_index + HDEL unacked). */
   ack(deliveryTag: string): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       const waiters = this.pendingAcks.get(deliveryTag);
@@ -383,9 +385,7 @@ export class RedisBroker implements Broker {
         const tags = batch.map(([tag]) => tag);
         try {
           await waitReady(this.client, Number.POSITIVE_INFINITY, 'ack');
-          const res = await this.client.multi().zrem(this.layout.unackedIndex, ...tags).hdel(this.layout.unacked, ...tags).exec();
-          const failed = res?.find(([e]) => e)?.[0];
-          if (failed) throw failed;
+          await this.client.taskqAck(this.layout.unackedIndex, this.layout.unacked, ...tags);
         } catch (error) {
           const e = toBrokerError(error, 'ack');
           if (e instanceof BrokerConnectionError) {

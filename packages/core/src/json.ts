@@ -63,7 +63,7 @@ const BIGINT_MARK_RE = /"\\u0000taskq:bigint:(-?\d+)"/g;
  * {@link EncodeError} that names the path of the bad value.
  */
 export function stringifyJson(value: unknown, what = 'value'): string {
-  const hasBigInt = checkSerialisable(value, what, new Set());
+  const hasBigInt = holdsBigInt(value, what);
   if (!hasBigInt) return JSON.stringify(value) ?? 'null';
   const text = JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? BIGINT_MARK + v.toString() : v));
   return text.replace(BIGINT_MARK_RE, '$1');
@@ -75,7 +75,63 @@ export function stringifyJson(value: unknown, what = 'value'): string {
  * the same {@link EncodeError} as {@link stringifyJson}.
  */
 export function assertJsonSerialisable(value: unknown, what = 'value'): void {
-  checkSerialisable(value, what, new Set());
+  holdsBigInt(value, what);
+}
+
+/** Whether `value` holds a bigint; throws the EncodeError of {@link checkSerialisable} when it would not encode. */
+function holdsBigInt(value: unknown, what: string): boolean {
+  const quick = scan(value, 0);
+  return quick === SCAN_UNSURE ? checkSerialisable(value, what, new Set()) : quick === SCAN_BIGINT;
+}
+
+const SCAN_PLAIN = 0;
+const SCAN_BIGINT = 1;
+const SCAN_UNSURE = 2;
+/** Deeper than this, the quick scan hands over to the full check (which finds cycles). */
+const SCAN_DEPTH = 64;
+
+/**
+ * The quick check every message, argument list and result goes through:
+ * plain JSON (arrays, plain objects, strings, finite numbers, booleans, null)
+ * with no path strings and no cycle set. Anything else — a bigint aside — or
+ * a deep nest is SCAN_UNSURE, and {@link checkSerialisable} decides with a
+ * precise error.
+ */
+function scan(value: unknown, depth: number): number {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+    case 'undefined':
+      return SCAN_PLAIN;
+    case 'number':
+      return Number.isFinite(value) ? SCAN_PLAIN : SCAN_UNSURE;
+    case 'bigint':
+      return SCAN_BIGINT;
+    case 'object':
+      break;
+    default:
+      return SCAN_UNSURE;
+  }
+  if (value === null) return SCAN_PLAIN;
+  if (depth >= SCAN_DEPTH) return SCAN_UNSURE;
+  let result = SCAN_PLAIN;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const r = scan(value[i], depth + 1);
+      if (r === SCAN_UNSURE) return r;
+      result |= r;
+    }
+    return result;
+  }
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return SCAN_UNSURE;
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return SCAN_UNSURE;
+  for (const key in value) {
+    const r = scan((value as Record<string, unknown>)[key], depth + 1);
+    if (r === SCAN_UNSURE) return r;
+    result |= r;
+  }
+  return result;
 }
 
 function checkSerialisable(value: unknown, path: string, seen: Set<object>): boolean {

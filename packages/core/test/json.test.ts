@@ -51,6 +51,15 @@ describe('parseJson', () => {
 });
 
 describe('stringifyJson', () => {
+  it('encodes bigints, class instances and Dates however deep they sit, and names the path of a bad value there', () => {
+    let deep: unknown = { n: 2n ** 70n, at: new Date(0), p: new (class Point { x = 1; })() };
+    for (let i = 0; i < 100; i++) deep = [deep];
+    expect(stringifyJson(deep)).toBe(`${'['.repeat(100)}{"n":1180591620717411303424,"at":"1970-01-01T00:00:00.000Z","p":{"x":1}}${']'.repeat(100)}`);
+    let bad: unknown = { f: Number.NaN };
+    for (let i = 0; i < 100; i++) bad = [bad];
+    expect(() => stringifyJson(bad, 'args')).toThrow(`args${'[0]'.repeat(100)}.f is NaN`);
+  });
+
   it('writes bigints as plain JSON integers, as Python sends them', () => {
     expect(stringifyJson({ big: 2n ** 70n, list: [-(2n ** 70n)] })).toBe('{"big":1180591620717411303424,"list":[-1180591620717411303424]}');
   });

@@ -15,7 +15,8 @@
  * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3] dead-letter list
  * KEYS[4..] band lists, band-major: band0(q1..qn), band1(q1..qn), …
  * ARGV[1] max messages   ARGV[2] now (unix seconds, float)   ARGV[3] n queues
- * ARGV[4..] queue names q1..qn
+ * ARGV[4..3+n] queue names q1..qn
+ * ARGV[4+n..] delivery tags to acknowledge first (pending acks ride along, at most 500)
  * Returns a flat list of 4-tuples: 'm', queue, delivery_tag, envelope
  *                                or 'x', queue, reason, first 200 bytes
  */
@@ -23,6 +24,12 @@ export const FETCH_LUA = `
 local max = tonumber(ARGV[1])
 local now = ARGV[2]
 local nq = tonumber(ARGV[3])
+if #ARGV > 3 + nq then
+  local acks = {}
+  for i = 4 + nq, #ARGV do acks[#acks + 1] = ARGV[i] end
+  redis.call('ZREM', KEYS[2], unpack(acks))
+  redis.call('HDEL', KEYS[1], unpack(acks))
+end
 local nbands = (#KEYS - 3) / nq
 local out = {}
 local taken = 0
@@ -79,14 +86,6 @@ return out
 `;
 
 /**
- * Give a delivery back (reject with requeue, warm shutdown): only if it is
- * still ours (still in unacked), remove it and push the redelivered envelope
- * to the consumer end of its list, so it is consumed next (kombu's RPUSH).
- * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3] band list
- * ARGV[1] delivery_tag   ARGV[2] envelope (redelivered)   ARGV[3] wake channel
- * Returns 1 when requeued, 0 when it was no longer unacked.
- */
-/**
  * Acknowledge deliveries: forget them in unacked_index and unacked, in one
  * step (one command on the wire, where a MULTI is four).
  * KEYS[1] unacked_index   KEYS[2] unacked   ARGV delivery tags (at most 500)
@@ -97,6 +96,14 @@ redis.call('ZREM', KEYS[1], unpack(ARGV))
 return redis.call('HDEL', KEYS[2], unpack(ARGV))
 `;
 
+/**
+ * Give a delivery back (reject with requeue, warm shutdown): only if it is
+ * still ours (still in unacked), remove it and push the redelivered envelope
+ * to the consumer end of its list, so it is consumed next (kombu's RPUSH).
+ * KEYS[1] unacked   KEYS[2] unacked_index   KEYS[3] band list
+ * ARGV[1] delivery_tag   ARGV[2] envelope (redelivered)   ARGV[3] wake channel
+ * Returns 1 when requeued, 0 when it was no longer unacked.
+ */
 export const REQUEUE_LUA = `
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('ZREM', KEYS[2], ARGV[1])

@@ -69,6 +69,12 @@ interface ScriptCommands {
 type ScriptedRedis = Redis & ScriptCommands;
 
 const ACK_CHUNK = 500;
+
+/** Whoever waits for an ack to be written. */
+interface AckWaiter {
+  resolve(): void;
+  reject(e: unknown): void;
+}
 /** Envelopes per LPUSH of publishMany (bounded so one command stays a few MB at most). */
 const PUBLISH_CHUNK = 1000;
 const RESTORE_CHUNK = 100;
@@ -106,7 +112,7 @@ export class RedisBroker implements Broker {
   private subscriber: Redis | undefined;
   private readonly consumers = new Set<RedisConsumer>();
   private readonly wakeSubscriptions = new Map<string, Set<RedisConsumer>>();
-  private readonly pendingAcks = new Map<string, Array<{ resolve(): void; reject(e: unknown): void }>>();
+  private readonly pendingAcks = new Map<string, AckWaiter[]>();
   private ackFlushScheduled = false;
   private readonly pendingPublishes: PendingPublish[] = [];
   private publishFlushScheduled = false;
@@ -134,7 +140,7 @@ export class RedisBroker implements Broker {
     // No offline queue: a command is sent only once the connection is ready
     // (we wait for that with a deadline), so a publish that timed out is not
     // silently sent later. In-flight commands wait for the reconnect (no retry cap).
-    this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'broker') as ScriptedRedis;
+    this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: false }, this.log, 'broker') as ScriptedRedis;
     this.client.defineCommand('taskqFetch', { lua: FETCH_LUA });
     this.client.defineCommand('taskqAck', { numberOfKeys: 2, lua: ACK_LUA });
     this.client.defineCommand('taskqRequeue', { numberOfKeys: 3, lua: REQUEUE_LUA });
@@ -348,7 +354,22 @@ export class RedisBroker implements Broker {
     await waitReady(this.client, Number.POSITIVE_INFINITY, 'fetch');
     // The consumer may have stopped while we waited for a reconnect: take nothing then.
     if (!stillWanted()) return [];
-    const flat = await this.client.taskqFetch(keys.length, ...keys, String(max), nowSeconds(), String(queues.length), ...queues);
+    // Pending acks ride along (one write and one script run fewer), unless a flush is already writing them.
+    const acks = this.ackFlushing ? [] : this.ackBatch();
+    if (acks.length > 0) this.ackFlushing = true;
+    let flat: string[];
+    try {
+      flat = await this.client.taskqFetch(keys.length, ...keys, String(max), nowSeconds(), String(queues.length), ...queues, ...acks.map(([tag]) => tag));
+      this.settleAcks(acks, undefined);
+    } catch (error) {
+      this.settleAcks(acks, error);
+      throw error;
+    } finally {
+      if (acks.length > 0) {
+        this.ackFlushing = false;
+        if (this.pendingAcks.size > 0) this.scheduleAckFlush();
+      }
+    }
     const out: FetchedEntry[] = [];
     for (let i = 0; i + 3 < flat.length; i += 4) {
       if (flat[i] === 'm') out.push({ kind: 'message', queue: flat[i + 1]!, deliveryTag: flat[i + 2]!, envelope: flat[i + 3]! });
@@ -381,32 +402,56 @@ export class RedisBroker implements Broker {
     this.ackFlushing = true;
     try {
       while (this.pendingAcks.size > 0) {
-        const batch = [...this.pendingAcks.entries()].slice(0, ACK_CHUNK);
-        const tags = batch.map(([tag]) => tag);
+        const batch = this.ackBatch();
         try {
           await waitReady(this.client, Number.POSITIVE_INFINITY, 'ack');
-          await this.client.taskqAck(this.layout.unackedIndex, this.layout.unacked, ...tags);
+          await this.client.taskqAck(this.layout.unackedIndex, this.layout.unacked, ...batch.map(([tag]) => tag));
         } catch (error) {
-          const e = toBrokerError(error, 'ack');
-          if (e instanceof BrokerConnectionError) {
-            // Keep them pending (and heartbeated); flushed again on 'ready'.
-            this.log.warn({ err: e, count: tags.length }, 'acks not written yet; retrying after reconnect');
-            return;
-          }
-          for (const [tag, waiters] of batch) {
-            this.pendingAcks.delete(tag);
-            for (const w of waiters) w.reject(e);
-          }
+          if (!this.settleAcks(batch, error)) return;
           continue;
         }
-        for (const [tag, waiters] of batch) {
-          this.pendingAcks.delete(tag);
-          for (const w of waiters) w.resolve();
-        }
+        this.settleAcks(batch, undefined);
       }
     } finally {
       this.ackFlushing = false;
     }
+  }
+
+  /** Up to {@link ACK_CHUNK} pending acks, oldest first. */
+  private ackBatch(): Array<[string, AckWaiter[]]> {
+    const batch: Array<[string, AckWaiter[]]> = [];
+    for (const entry of this.pendingAcks) {
+      batch.push(entry);
+      if (batch.length >= ACK_CHUNK) break;
+    }
+    return batch;
+  }
+
+  /**
+   * Settle a batch of pending acks after the write that carried them (an ack
+   * flush or a fetch): resolved on success, rejected on a Redis error. After a
+   * lost connection they stay pending (and heartbeated), to be written again
+   * on 'ready' — acks are idempotent. Returns false in that case.
+   */
+  private settleAcks(batch: ReadonlyArray<[string, AckWaiter[]]>, error: unknown): boolean {
+    if (batch.length === 0) return true;
+    if (error !== undefined) {
+      const e = toBrokerError(error, 'ack');
+      if (e instanceof BrokerConnectionError) {
+        this.log.warn({ err: e, count: batch.length }, 'acks not written yet; retrying after reconnect');
+        return false;
+      }
+      for (const [tag, waiters] of batch) {
+        this.pendingAcks.delete(tag);
+        for (const w of waiters) w.reject(e);
+      }
+      return true;
+    }
+    for (const [tag, waiters] of batch) {
+      this.pendingAcks.delete(tag);
+      for (const w of waiters) w.resolve();
+    }
+    return true;
   }
 
   /** Put a delivery back at the consumer end of its queue, marked redelivered, if it is still unacked. */

@@ -76,7 +76,7 @@ export class RedisResultBackend implements ResultBackend {
     this.ttl = Math.ceil(options.resultExpires ?? 86_400);
     this.timeoutMs = options.connectionTimeoutMs ?? 10_000;
     this.log = (options.log ?? createLogger()).child({ backend: 'redis' });
-    this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: true }, this.log, 'result-backend') as Redis & StoreCommand;
+    this.client = createClient(this.redisOptions, { enableOfflineQueue: false, maxRetriesPerRequest: null, enableAutoPipelining: false }, this.log, 'result-backend') as Redis & StoreCommand;
     this.client.defineCommand('taskqStoreResults', { lua: STORE_RESULTS_LUA });
     // A read that failed while the connection was down is done again now (on every
     // ready, the first included: a waiter may have started before the first connect).

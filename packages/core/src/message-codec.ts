@@ -120,9 +120,10 @@ function optionalDate(value: unknown, field: string): string | null {
 
 function validateProperties(p: unknown, id: string): TaskProperties {
   const props = (p !== null && typeof p === 'object' && !Array.isArray(p) ? p : {}) as Record<string, unknown>;
-  const out: TaskProperties = { ...props, correlation_id: typeof props.correlation_id === 'string' ? props.correlation_id : id, delivery_mode: typeof props.delivery_mode === 'number' ? props.delivery_mode : 2 };
-  if (typeof props.priority === 'number' && Number.isFinite(props.priority)) out.priority = props.priority;
-  else delete out.priority;
+  const { priority, ...rest } = props;
+  const out: TaskProperties = { ...rest, correlation_id: typeof props.correlation_id === 'string' ? props.correlation_id : id, delivery_mode: typeof props.delivery_mode === 'number' ? props.delivery_mode : 2 };
+  // Left out rather than deleted: a delete turns the object into a slow dictionary.
+  if (typeof priority === 'number' && Number.isFinite(priority)) out.priority = priority;
   return out;
 }
 

@@ -20,8 +20,8 @@ import { assertJsonSerialisable } from './json.js';
 import { buildTaskMessage, ORIGIN, type TaskMessage } from './message.js';
 import type { ResultBackend, ResultMeta, TaskState } from './result-backend.js';
 import { backoffCountdown } from './retry-policy.js';
-import { makeContext, type Task, type TaskRequest } from './task.js';
-import { parseIsoDate, toCeleryIso, toNaiveUtcIso } from './time.js';
+import { makeContext, type Task, type TaskContext, type TaskRequest } from './task.js';
+import { naiveUtcNow, parseIsoDate, toCeleryIso } from './time.js';
 import { hasWorkflow, runWorkflowCallbacks } from './workflow-callbacks.js';
 
 export interface TraceEnv {
@@ -99,28 +99,11 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   const timers: NodeJS.Timeout[] = [];
   let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
   try {
-    const running = Promise.resolve().then(() => task.run(ctx, callArgs));
-    const limits: Promise<never>[] = [];
-    if (softLimit !== null) {
-      timers.push(setTimeout(() => controller?.abort(new SoftTimeLimitExceeded(softLimit)), softLimit * 1000));
-    }
-    if (hardLimit !== null) {
-      limits.push(
-        new Promise<never>((_, reject) => {
-          timers.push(
-            setTimeout(() => {
-              const error = new TimeLimitExceeded(hardLimit);
-              controller?.abort(error);
-              reject(error);
-            }, hardLimit * 1000),
-          );
-        }),
-      );
-      // The function's own promise may settle after the limit; its outcome is dropped.
-      running.catch(() => {});
-    }
-    const value = await (limits.length > 0 ? Promise.race([running, ...limits]) : running);
-    outcome = { ok: true, value };
+    if (hardLimit === null && softLimit === null) {
+      // No limit to race against: a synchronous task's value is used as is, without a turn of the loop.
+      const returned: unknown = task.run(ctx, callArgs);
+      outcome = { ok: true, value: isThenable(returned) ? await returned : returned };
+    } else outcome = { ok: true, value: await runWithinLimits(task, ctx, callArgs, hardLimit, softLimit, controller, timers) };
   } catch (error) {
     outcome = { ok: false, error: controller ? softLimitReason(controller.signal, error) : error };
   } finally {
@@ -158,6 +141,43 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   }
   await storeState(app, message, env, 'FAILURE', error, task);
   return { kind: 'failure', error, runtimeMs, excType: serializeError(error).exception.exc_type };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return value !== null && (typeof value === 'object' || typeof value === 'function') && typeof (value as { then?: unknown }).then === 'function';
+}
+
+/** Run the task under its soft limit (abort its signal) and hard limit (fail it; its promise is abandoned). */
+async function runWithinLimits(
+  task: Task,
+  ctx: TaskContext,
+  callArgs: unknown[],
+  hardLimit: number | null,
+  softLimit: number | null,
+  controller: AbortController | undefined,
+  timers: NodeJS.Timeout[],
+): Promise<unknown> {
+  const running = Promise.resolve().then(() => task.run(ctx, callArgs));
+  const limits: Promise<never>[] = [];
+  if (softLimit !== null) {
+    timers.push(setTimeout(() => controller?.abort(new SoftTimeLimitExceeded(softLimit)), softLimit * 1000));
+  }
+  if (hardLimit !== null) {
+    limits.push(
+      new Promise<never>((_, reject) => {
+        timers.push(
+          setTimeout(() => {
+            const error = new TimeLimitExceeded(hardLimit);
+            controller?.abort(error);
+            reject(error);
+          }, hardLimit * 1000),
+        );
+      }),
+    );
+    // The function's own promise may settle after the limit; its outcome is dropped.
+    running.catch(() => {});
+  }
+  return limits.length > 0 ? Promise.race([running, ...limits]) : running;
 }
 
 /** A failure after the soft limit fired is reported as SoftTimeLimitExceeded (the task was told to stop). */
@@ -261,7 +281,7 @@ async function storeState(
     result: result ?? null,
     traceback,
     children: status === 'RETRY' ? [[[h.id, null], null]] : [],
-    date_done: status === 'SUCCESS' || status === 'FAILURE' || status === 'REVOKED' ? toNaiveUtcIso(new Date()) : null,
+    date_done: status === 'SUCCESS' || status === 'FAILURE' || status === 'REVOKED' ? naiveUtcNow() : null,
   } as ResultMeta;
   if (h.group) meta.group_id = h.group;
   if (h.parent_id) meta.parent_id = h.parent_id;

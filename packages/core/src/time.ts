@@ -10,6 +10,19 @@ export function toNaiveUtcIso(date: Date): string {
   return `${date.toISOString().slice(0, 23)}000`;
 }
 
+let nowMs = Number.NaN;
+let nowIso = '';
+
+/** {@link toNaiveUtcIso} of the current time; made once per millisecond (a busy worker stores many results in one). */
+export function naiveUtcNow(): string {
+  const ms = Date.now();
+  if (ms !== nowMs) {
+    nowMs = ms;
+    nowIso = toNaiveUtcIso(new Date(ms));
+  }
+  return nowIso;
+}
+
 const ISO_RE =
   /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?(Z|[+-]\d{2}:?\d{2})?$/;
 

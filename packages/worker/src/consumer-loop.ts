@@ -65,12 +65,13 @@ class Tracked implements TraceEnv {
     readonly hostname: string,
     options: ResolvedWorkerOptions,
     backend: ResultBackend,
+    workflow: WorkflowMethods,
   ) {
     this.queue = delivery.queue;
     this.redelivered = delivery.redelivered;
     this.timeLimit = options.timeLimit;
     this.softTimeLimit = options.softTimeLimit;
-    this.backend = new GuardedBackend(backend, this);
+    this.backend = new GuardedBackend(backend, this, workflow);
   }
 
   /** The task's logger, bound to its id and name. */
@@ -92,6 +93,19 @@ class Tracked implements TraceEnv {
   }
 }
 
+/** The backend's optional group and chord methods, bound once per worker (not per task). */
+type WorkflowMethods = Pick<ResultBackend, 'saveGroup' | 'restoreGroup' | 'deleteGroup' | 'setChordSize' | 'onChordPartReturn'>;
+
+function bindWorkflowMethods(backend: ResultBackend): WorkflowMethods {
+  return {
+    saveGroup: backend.saveGroup?.bind(backend),
+    restoreGroup: backend.restoreGroup?.bind(backend),
+    deleteGroup: backend.deleteGroup?.bind(backend),
+    setChordSize: backend.setChordSize?.bind(backend),
+    onChordPartReturn: backend.onChordPartReturn?.bind(backend),
+  };
+}
+
 /** A task's view of the result backend: writes are dropped once its message was requeued or it was terminated. */
 class GuardedBackend implements ResultBackend {
   readonly backend: string;
@@ -105,13 +119,14 @@ class GuardedBackend implements ResultBackend {
   constructor(
     private readonly inner: ResultBackend,
     private readonly t: Tracked,
+    workflow: WorkflowMethods,
   ) {
     this.backend = inner.backend;
-    this.saveGroup = inner.saveGroup?.bind(inner);
-    this.restoreGroup = inner.restoreGroup?.bind(inner);
-    this.deleteGroup = inner.deleteGroup?.bind(inner);
-    this.setChordSize = inner.setChordSize?.bind(inner);
-    this.onChordPartReturn = inner.onChordPartReturn?.bind(inner);
+    this.saveGroup = workflow.saveGroup;
+    this.restoreGroup = workflow.restoreGroup;
+    this.deleteGroup = workflow.deleteGroup;
+    this.setChordSize = workflow.setChordSize;
+    this.onChordPartReturn = workflow.onChordPartReturn;
   }
 
   connect(): Promise<void> {
@@ -164,6 +179,7 @@ export class ConsumerLoop {
   private readonly rateHeld: EtaScheduler<Tracked>;
   private accepting = true;
   readonly processed: Record<string, number> = {};
+  private readonly workflow: WorkflowMethods;
 
   constructor(
     private readonly app: App,
@@ -178,6 +194,7 @@ export class ConsumerLoop {
       this.execute(t);
     });
     this.rateHeld = new EtaScheduler((t) => this.execute(t));
+    this.workflow = bindWorkflowMethods(backend);
   }
 
   /** The consumer whose prefetch is raised while eta tasks are held. */
@@ -199,7 +216,7 @@ export class ConsumerLoop {
   onDelivery(delivery: Delivery): void {
     const h = delivery.message.headers;
     const task = this.app.tasks.get(h.task);
-    const t = new Tracked(delivery, task?.options.acksLate ?? this.app.conf.taskAcksLate, this.log, this.options.hostname, this.options, this.backend);
+    const t = new Tracked(delivery, task?.options.acksLate ?? this.app.conf.taskAcksLate, this.log, this.options.hostname, this.options, this.backend, this.workflow);
     if (!this.accepting) {
       // Arrived while the consumer was stopping: it was never ours to run.
       void this.reject(t, true);
@@ -320,16 +337,16 @@ export class ConsumerLoop {
   }
 
   private track(t: Tracked, handling: Promise<void>): void {
-    const p = handling
-      .catch((error: unknown) => {
-        t.log.error({ err: error }, `Internal error while handling task ${t.delivery.message.headers.task}[${t.delivery.message.headers.id}]; message dead-lettered`);
-        return this.reject(t, false);
-      })
-      .finally(() => {
-        this.running.delete(p);
-        this.tracked.delete(t);
-        this.controls?.observer?.released(t.delivery);
-      });
+    // One reaction for either outcome (not .catch().finally(): two more promises per task).
+    const release = (): void => {
+      this.running.delete(p);
+      this.tracked.delete(t);
+      this.controls?.observer?.released(t.delivery);
+    };
+    const p: Promise<void> = handling.then(release, (error: unknown) => {
+      t.log.error({ err: error }, `Internal error while handling task ${t.delivery.message.headers.task}[${t.delivery.message.headers.id}]; message dead-lettered`);
+      return this.reject(t, false).finally(release);
+    });
     this.running.add(p);
   }
 

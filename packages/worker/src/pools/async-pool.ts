@@ -62,17 +62,29 @@ export class AsyncPool implements Pool {
     while (this.running < this.size && this.queue.length > 0) {
       const waiter = this.queue.shift()!;
       this.running++;
-      this.run(waiter.job)
-        .then((outcome) => waiter.resolve({ started: true, outcome }), waiter.reject)
-        .finally(() => {
-          this.running--;
-          this.next();
-        });
+      this.run(waiter.job).then(
+        (outcome) => {
+          this.release();
+          waiter.resolve({ started: true, outcome });
+        },
+        (error: unknown) => {
+          this.release();
+          waiter.reject(error);
+        },
+      );
     }
   }
 
+  /** A slot is free: start the next waiting job. */
+  private release(): void {
+    this.running--;
+    this.next();
+  }
+
   private async run(job: PoolJob): Promise<TraceOutcome> {
-    await job.onStart?.();
+    // The worker's onStart is synchronous: awaiting its undefined would cost a turn per task.
+    const starting = job.onStart?.();
+    if (starting) await starting;
     return runTask(this.app, job.message, job.env);
   }
 }

@@ -20,9 +20,52 @@ interface Stored {
   redelivered: boolean;
 }
 
+/**
+ * A first-in first-out list with O(1) take from the front: `Array#shift` on
+ * a long array moves every element (V8 cannot trim arrays that big in
+ * place), which made draining a deep memory:// queue quadratic.
+ */
+class Fifo<T> {
+  private items: (T | undefined)[] = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): void {
+    this.items.push(item);
+  }
+
+  /** Put back at the front (a requeued message is consumed next). */
+  unshift(item: T): void {
+    if (this.head > 0) this.items[--this.head] = item;
+    else this.items.unshift(item);
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head++] = undefined;
+    if (this.head === this.items.length) {
+      this.items = [];
+      this.head = 0;
+    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+
+  clear(): void {
+    this.items = [];
+    this.head = 0;
+  }
+}
+
 class MemoryQueue {
   /** One FIFO per priority 0–9; index 0 is consumed first. */
-  private readonly levels: Stored[][] = Array.from({ length: PRIORITY_LEVELS }, () => []);
+  private readonly levels: Fifo<Stored>[] = Array.from({ length: PRIORITY_LEVELS }, () => new Fifo<Stored>());
   readonly deadLetters: Array<{ wire: WireMessage; reason: string }> = [];
 
   push(item: Stored, front = false): void {
@@ -42,7 +85,7 @@ class MemoryQueue {
 
   clear(): number {
     const n = this.size;
-    for (const l of this.levels) l.length = 0;
+    for (const l of this.levels) l.clear();
     return n;
   }
 }

@@ -30,6 +30,11 @@ if #ARGV > 3 + nq then
   redis.call('ZREM', KEYS[2], unpack(acks))
   redis.call('HDEL', KEYS[1], unpack(acks))
 end
+local function sole(raw, key)
+  local s, e = string.find(raw, key, 1, true)
+  if s and not string.find(raw, key, e + 1, true) then return e end
+  return nil
+end
 local nbands = (#KEYS - 3) / nq
 local out = {}
 local taken = 0
@@ -48,20 +53,37 @@ for b = 0, nbands - 1 do
         local tag = nil
         local exchange = ''
         local rk = queue
-        local ok, env = pcall(cjson.decode, raw)
-        if not ok or type(env) ~= 'table' then
-          reason = 'not JSON: the entry is not a kombu envelope'
-        elseif type(env['properties']) ~= 'table' then
-          reason = 'properties missing: not a kombu envelope'
-        else
-          local props = env['properties']
-          tag = props['delivery_tag']
-          if type(tag) ~= 'string' or tag == '' then
-            reason = 'properties.delivery_tag missing: the delivery cannot be tracked'
-          elseif type(props['delivery_info']) == 'table' then
-            local info = props['delivery_info']
-            if type(info['exchange']) == 'string' then exchange = info['exchange'] end
-            if type(info['routing_key']) == 'string' then rk = info['routing_key'] end
+        -- Fast path: the tag and routing of a well-formed envelope, found without decoding it.
+        -- Each key must occur exactly once (a key of that name nested in the headers makes it
+        -- ambiguous) and its value must be a plain string; anything else takes the full decode.
+        local fast = false
+        if string.byte(raw, 1) == 123 then
+          local e = sole(raw, '"delivery_tag":')
+          local d = e and sole(raw, '"delivery_info":')
+          if d then
+            local t = string.match(raw, '^ ?"([^"\\]+)"', e + 1)
+            local ex, r = string.match(raw, '^ ?{"exchange": ?"([^"\\]*)", ?"routing_key": ?"([^"\\]*)"}', d + 1)
+            if t and ex then
+              tag, exchange, rk, fast = t, ex, r, true
+            end
+          end
+        end
+        if not fast then
+          local ok, env = pcall(cjson.decode, raw)
+          if not ok or type(env) ~= 'table' then
+            reason = 'not JSON: the entry is not a kombu envelope'
+          elseif type(env['properties']) ~= 'table' then
+            reason = 'properties missing: not a kombu envelope'
+          else
+            local props = env['properties']
+            tag = props['delivery_tag']
+            if type(tag) ~= 'string' or tag == '' then
+              reason = 'properties.delivery_tag missing: the delivery cannot be tracked'
+            elseif type(props['delivery_info']) == 'table' then
+              local info = props['delivery_info']
+              if type(info['exchange']) == 'string' then exchange = info['exchange'] end
+              if type(info['routing_key']) == 'string' then rk = info['routing_key'] end
+            end
           end
         end
         if reason then

@@ -56,10 +56,13 @@ export type TraceOutcome =
  * logged at error and the outcome still returned (the task did run); only a
  * failure to store STARTED (before the task runs) rejects.
  */
-export async function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
-  const outcome = await runTrace(app, message, env);
-  if (hasWorkflow(message)) await runWorkflowCallbacks(app, message, outcome, env.backend, env.eager);
-  return outcome;
+export function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+  // A message without a workflow resolves with the trace's own promise (one async wrapper fewer per task).
+  if (!hasWorkflow(message)) return runTrace(app, message, env);
+  return runTrace(app, message, env).then(async (outcome) => {
+    await runWorkflowCallbacks(app, message, outcome, env.backend, env.eager);
+    return outcome;
+  });
 }
 
 async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {

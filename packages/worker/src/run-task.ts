@@ -16,11 +16,17 @@ const POSTRUN_STATE = {
 } as const;
 
 /** Run one message through `traceTask`, emitting the task signals on `app.signals`. */
-export async function runTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+export function runTask(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+  const signals = app.signals;
+  // Without handlers, the trace's own promise (no async wrapper: one fewer promise per task).
+  if (!signals.has('taskPrerun') && !signals.has('taskPostrun') && !hasOutcomeHandlers(app)) return traceTask(app, message, env);
+  return runTaskWithSignals(app, message, env);
+}
+
+async function runTaskWithSignals(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
   const signals = app.signals;
   const h = message.headers;
   const prerun = signals.has('taskPrerun');
-  if (!prerun && !signals.has('taskPostrun') && !hasOutcomeHandlers(app)) return traceTask(app, message, env);
   // Delegates rather than spreads: the worker's env makes its signal on first use (a getter a spread would drop).
   const traced: TraceEnv = prerun
     ? {

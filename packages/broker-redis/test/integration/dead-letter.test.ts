@@ -55,6 +55,8 @@ useBroker(DB, prefix, (r, b) => {
 describe('malformed entries', () => {
   it.each([
     ['not JSON', () => 'this is {not json', /not JSON/],
+    // Names its tag and routing as a well-formed envelope would, so the fetch script tracks it; the decode then finds it broken.
+    ['truncated JSON', (q: string) => `{"headers": {}, "properties": {"delivery_info": {"exchange": "", "routing_key": "${q}"}, "delivery_tag": "cut-${q}"`, /not valid JSON/],
     ['missing delivery_tag', (q: string) => envelope(q, (e) => delete e.properties.delivery_tag), /delivery_tag/],
     ['missing headers', (q: string) => envelope(q, (e) => delete e.headers), /headers/],
     ['an unknown content-type', (q: string) => envelope(q, (e) => (e['content-type'] = 'application/x-python-serialize')), /content type/],

@@ -119,6 +119,37 @@ describe('fetch and ack', () => {
     await d!.ack();
   });
 
+  // The fetch script reads the tag and routing of a well-formed envelope without decoding it; these
+  // check it records the same unacked entry as a full decode would, and falls back when in doubt.
+  it.each([
+    ['kombu (Python json.dumps spacing)', (env: object) => JSON.stringify(env).replaceAll('":', '": ').replaceAll(',"', ', "')],
+    ['compact (taskq)', (env: object) => JSON.stringify(env)],
+    ['pretty-printed (full decode)', (env: object) => JSON.stringify(env, null, 2)],
+  ])('records the delivery tag and routing of a %s envelope in unacked', async (_name, encode) => {
+    const q = queueName();
+    const tag = `tag-${q}`;
+    const text = encode({ ...celeryEnvelope, properties: { ...celeryEnvelope.properties, delivery_info: { exchange: 'celery', routing_key: q }, delivery_tag: tag } });
+    await raw.lpush(prefix + q, text);
+    const [d] = await take([q], 1);
+    expect((d as RedisDelivery).deliveryTag).toBe(tag);
+    expect(await raw.hget(`${prefix}unacked`, tag)).toBe(`[${text},"celery","${q}"]`);
+    await d!.ack();
+  });
+
+  it('uses properties.delivery_tag when a header of the same name makes the quick read ambiguous', async () => {
+    const q = queueName();
+    const text = JSON.stringify({
+      ...celeryEnvelope,
+      headers: { ...celeryEnvelope.headers, delivery_tag: 'from-a-header', delivery_info: { exchange: 'x', routing_key: 'y' } },
+      properties: { ...celeryEnvelope.properties, delivery_info: { exchange: '', routing_key: q }, delivery_tag: `real-${q}` },
+    });
+    await raw.lpush(prefix + q, text);
+    const [d] = await take([q], 1);
+    expect((d as RedisDelivery).deliveryTag).toBe(`real-${q}`);
+    expect(await raw.hget(`${prefix}unacked`, `real-${q}`)).toBe(`[${text},"","${q}"]`);
+    await d!.ack();
+  });
+
   it('takes band 0 of every queue before any band 3 (lower number first, as kombu)', async () => {
     const [qa, qb] = [queueName(), queueName()];
     await send(qa, ['a3'], 3);

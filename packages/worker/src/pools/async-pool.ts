@@ -81,10 +81,15 @@ export class AsyncPool implements Pool {
     this.next();
   }
 
-  private async run(job: PoolJob): Promise<TraceOutcome> {
-    // The worker's onStart is synchronous: awaiting its undefined would cost a turn per task.
-    const starting = job.onStart?.();
-    if (starting) await starting;
+  private run(job: PoolJob): Promise<TraceOutcome> {
+    // The worker's onStart is synchronous: awaiting its undefined would cost turns per task.
+    let starting: Promise<void> | void;
+    try {
+      starting = job.onStart?.();
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    if (starting) return starting.then(() => runTask(this.app, job.message, job.env));
     return runTask(this.app, job.message, job.env);
   }
 }

@@ -83,7 +83,7 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   }
   const [hardLimit, softLimit] = effectiveLimits(message, task, env);
   const [args, kwargs] = message.body;
-  const request = toRequest(message, env, [hardLimit, softLimit], ignoreResult);
+  const request = (): TaskRequest => toRequest(message, env, [hardLimit, softLimit], ignoreResult);
   // Without time limits nothing but the caller aborts the task: hand it the caller's signal as is,
   // and only when the task asks for it (an AbortController per task showed in profiles).
   const controller = hardLimit === null && softLimit === null ? undefined : new AbortController();
@@ -132,7 +132,7 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   if (error instanceof Ignore) return { kind: 'ignored', runtimeMs };
   if (error instanceof Reject) return { kind: 'reject', requeue: error.requeue, reason: error.message };
   if (!(error instanceof Retry)) {
-    const auto = autoRetry(task, request, error);
+    const auto = autoRetry(task, h.retries, error);
     if (auto instanceof Retry) error = auto;
     else error = auto;
   }
@@ -191,11 +191,11 @@ function softLimitReason(signal: AbortSignal, error: unknown): unknown {
 }
 
 /** `autoretryFor`: decide whether an error retries the task; returns a Retry, or the error to fail with. */
-function autoRetry(task: Task, request: TaskRequest, error: unknown): unknown {
+function autoRetry(task: Task, retries: number, error: unknown): unknown {
   const { autoretryFor, maxRetries, retryBackoff, defaultRetryDelay } = task.options;
   if (!autoretryFor.some((cls) => error instanceof cls)) return error;
-  if (request.retries >= maxRetries) return error;
-  const countdown = retryBackoff === false ? defaultRetryDelay : backoffCountdown(request.retries, task.options);
+  if (retries >= maxRetries) return error;
+  const countdown = retryBackoff === false ? defaultRetryDelay : backoffCountdown(retries, task.options);
   return new Retry({ countdown, exc: error, message: `Retry in ${countdown}s: ${(error as Error).message}` });
 }
 

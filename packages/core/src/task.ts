@@ -151,12 +151,18 @@ function directContext(app: App, name: string, args: unknown[], options: Resolve
 }
 
 /**
- * The context a bound task receives. Its logger (a pino child) and its
+ * The context a bound task receives. Its request, logger (a pino child) and
  * signal are made on first use: at thousands of tasks a second, an
- * AbortController and a child logger per task that never looks at them
- * showed in profiles. `signal` may be given as a function that makes it.
+ * AbortController, a child logger and a request object per task that never
+ * looks at them showed in profiles. `request` and `signal` may be given as
+ * functions that make them.
  */
-export function makeContext(app: App, request: TaskRequest, options: ResolvedTaskOptions, signal: AbortSignal | (() => AbortSignal)): TaskContext {
+export function makeContext(
+  app: App,
+  request: TaskRequest | (() => TaskRequest),
+  options: ResolvedTaskOptions,
+  signal: AbortSignal | (() => AbortSignal),
+): TaskContext {
   return new LazyContext(app, request, options, signal);
 }
 
@@ -164,13 +170,20 @@ class LazyContext implements TaskContext {
   private logger: Logger | undefined;
   private abortSignal: AbortSignal | undefined;
   private retryFn: TaskContext['retry'] | undefined;
+  private taskRequest: TaskRequest | undefined;
 
   constructor(
     readonly app: App,
-    readonly request: TaskRequest,
+    private readonly requestOf: TaskRequest | (() => TaskRequest),
     private readonly options: ResolvedTaskOptions,
     private readonly signalOf: AbortSignal | (() => AbortSignal),
   ) {}
+
+  /** The request (made on first use: most tasks never look at it). */
+  get request(): TaskRequest {
+    this.taskRequest ??= typeof this.requestOf === 'function' ? this.requestOf() : this.requestOf;
+    return this.taskRequest;
+  }
 
   get name(): string {
     return this.request.task;

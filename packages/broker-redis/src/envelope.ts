@@ -46,7 +46,21 @@ export function buildEnvelope(message: TaskMessage, routingKey: string, exchange
     headers: wire.headers,
     properties,
   };
-  return { envelope: stringifyJson(envelope, 'message envelope'), deliveryTag };
+  return { envelope: envelopeJson(envelope), deliveryTag };
+}
+
+/**
+ * The envelope's JSON text. Its parts were checked before (the body is
+ * already text; arguments and headers are checked when a task is sent), so
+ * it goes straight to JSON.stringify; only what that refuses (a bigint from a
+ * decoded Python header, say) takes core's checked, bigint-safe path.
+ */
+function envelopeJson(envelope: object): string {
+  try {
+    return JSON.stringify(envelope);
+  } catch {
+    return stringifyJson(envelope, 'message envelope');
+  }
 }
 
 const BASE64 = /^[A-Za-z0-9+/]*={0,2}$/;

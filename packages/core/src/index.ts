@@ -69,6 +69,7 @@ export {
 } from './errors.js';
 export { errorFromMeta, NON_ERROR_THROWN, serializeError, TASKQ_EXC_MODULE } from './exception-info.js';
 export type { SerializedFailure } from './exception-info.js';
+export { Fifo } from './fifo.js';
 export { assertJsonSerialisable, parseJson, stringifyJson } from './json.js';
 export type { JsonValue } from './json.js';
 export { createLogger, LOG_LEVELS } from './logger.js';

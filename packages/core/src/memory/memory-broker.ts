@@ -10,6 +10,7 @@ import type { Broker, BrokerCapabilities, ConsumeOptions, Consumer, Delivery, In
 import { BrokerConnectionError, SerializationError } from '../errors.js';
 import type { TaskMessage } from '../message.js';
 import { fromWireMessage, toWireMessage, type WireMessage } from '../message-codec.js';
+import { Fifo } from '../fifo.js';
 import { MemoryExchanges, MemoryFanout } from './memory-fanout.js';
 
 const PRIORITY_LEVELS = 10;
@@ -18,49 +19,6 @@ const PRIORITY_LEVELS = 10;
 interface Stored {
   wire: WireMessage;
   redelivered: boolean;
-}
-
-/**
- * A first-in first-out list with O(1) take from the front: `Array#shift` on
- * a long array moves every element (V8 cannot trim arrays that big in
- * place), which made draining a deep memory:// queue quadratic.
- */
-class Fifo<T> {
-  private items: (T | undefined)[] = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): void {
-    this.items.push(item);
-  }
-
-  /** Put back at the front (a requeued message is consumed next). */
-  unshift(item: T): void {
-    if (this.head > 0) this.items[--this.head] = item;
-    else this.items.unshift(item);
-  }
-
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head++] = undefined;
-    if (this.head === this.items.length) {
-      this.items = [];
-      this.head = 0;
-    } else if (this.head >= 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
-
-  clear(): void {
-    this.items = [];
-    this.head = 0;
-  }
 }
 
 class MemoryQueue {

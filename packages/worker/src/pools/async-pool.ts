@@ -5,7 +5,7 @@
  * `traceTask` marks it failed and its slot is freed, but its promise is
  * abandoned and whatever it does keeps running until it settles.
  */
-import type { App, TraceOutcome } from '@taskq/core';
+import { type App, Fifo, type TraceOutcome } from '@taskq/core';
 import { runTask } from '../run-task.js';
 import type { Pool, PoolJob, PoolResult } from './pool.js';
 
@@ -17,7 +17,7 @@ interface Waiter {
 
 export class AsyncPool implements Pool {
   private running = 0;
-  private readonly queue: Waiter[] = [];
+  private readonly queue = new Fifo<Waiter>();
 
   /** `kind` 'solo' is the same pool with size 1: one task at a time in the main loop (Celery's solo pool). */
   constructor(
@@ -48,7 +48,8 @@ export class AsyncPool implements Pool {
   }
 
   cancelWaiting(): number {
-    const cancelled = this.queue.splice(0);
+    const cancelled: Waiter[] = [];
+    for (let w = this.queue.shift(); w; w = this.queue.shift()) cancelled.push(w);
     for (const w of cancelled) w.resolve({ started: false });
     return cancelled.length;
   }

@@ -49,6 +49,13 @@ export interface AmqpTransportOptions {
   dead_letter_queue?: string;
   /** Publish task messages with `mandatory` so an unroutable one is an error (default true). */
   mandatory?: boolean;
+  /**
+   * Leave out task headers whose value is null (and `timelimit` `[null, null]`), default true.
+   * Celery reads them all with `.get()`, so its workers treat both forms alike; RabbitMQ
+   * decodes every header of every message, and the 7 nulls cost it about a fifth of its CPU
+   * per message. `false` sends all 16 headers exactly as Celery does.
+   */
+  compact_headers?: boolean;
   /** Extra socket options for amqplib (TLS for amqps://: `ca`, `cert`, `key`, `servername`, `rejectUnauthorized`). */
   socket_options?: Record<string, unknown>;
   /** First and longest reconnect delay, ms (defaults 100 and 5000). */
@@ -85,6 +92,7 @@ export class AmqpBroker implements Broker {
   private readonly queueType: 'classic' | 'quorum';
   private readonly deadLetterQueue: string;
   private readonly mandatory: boolean;
+  private readonly compactHeaders: boolean;
   private readonly connectionTimeoutMs: number;
   private readonly consumers = new Set<AmqpConsumer>();
   private fanoutChannel: AmqpFanout | undefined;
@@ -104,6 +112,7 @@ export class AmqpBroker implements Broker {
     }
     this.deadLetterQueue = t.dead_letter_queue ?? DEAD_LETTER_QUEUE;
     this.mandatory = t.mandatory ?? true;
+    this.compactHeaders = t.compact_headers ?? true;
     this.connectionTimeoutMs = options.connectionTimeoutMs ?? 10_000;
     this.capabilities = Object.freeze({
       priority: this.maxPriority !== undefined,
@@ -146,7 +155,7 @@ export class AmqpBroker implements Broker {
   }
 
   async publish(message: TaskMessage, route: PublishRoute): Promise<void> {
-    const { content, options } = toAmqpPublish(message);
+    const { content, options } = toAmqpPublish(message, this.compactHeaders);
     const exchange = route.exchange ?? DEFAULT_EXCHANGE;
     const routingKey = route.routingKey ?? route.queue;
     const replyTo = message.properties.reply_to;

@@ -63,8 +63,8 @@ describe('declarations (Celery 5.2 topology)', () => {
 });
 
 describe('task message properties and headers', () => {
-  it('publishes to the default exchange with the properties and header set of a Celery task', async () => {
-    const b = await broker({ transportOptions: { max_priority: 10 } });
+  it('publishes to the default exchange with the properties and header set of a Celery task (compact_headers: false)', async () => {
+    const b = await broker({ transportOptions: { max_priority: 10, compact_headers: false } });
     const q = queue('props');
     const sent = buildTaskMessage({ task: 'interop.add', args: [2, 3], priority: 5, expirationMs: 120_000, replyTo: 'reply-q', eta: fixture.headers.eta });
     await b.publish(sent, { queue: q });
@@ -90,8 +90,30 @@ describe('task message properties and headers', () => {
     }
   });
 
-  it('sends header values Python (py-amqp) reads back with their types: ints, null, lists, bools', async () => {
+  it('leaves out the headers whose value is null by default, and keeps every other Celery header', async () => {
     const b = await broker();
+    const q = queue('compact');
+    const sent = buildTaskMessage({ task: 'interop.add', args: [2, 3], eta: fixture.headers.eta, timelimit: [null, 5] });
+    await b.publish(sent, { queue: q });
+    const raw = await rawChannel();
+    try {
+      const got = await raw.channel.get(q, { noAck: true });
+      if (got === false) throw new Error('no message in the queue');
+      const nulls = ['shadow', 'expires', 'group', 'group_index', 'parent_id'];
+      expect(Object.keys(got.properties.headers!).sort()).toEqual(Object.keys(fixture.headers).filter((k) => !nulls.includes(k)).sort());
+      expect(got.properties.headers).toMatchObject({ task: 'interop.add', id: sent.headers.id, eta: fixture.headers.eta, timelimit: [null, 5], retries: 0, ignore_result: false });
+      // A plain call's all-null timelimit is left out too.
+      await b.publish(buildTaskMessage({ task: 'interop.add' }), { queue: q });
+      const plain = await raw.channel.get(q, { noAck: true });
+      if (plain === false) throw new Error('no second message in the queue');
+      expect(plain.properties.headers).not.toHaveProperty('timelimit');
+    } finally {
+      await raw.close();
+    }
+  });
+
+  it('sends header values Python (py-amqp) reads back with their types: ints, null, lists, bools', async () => {
+    const b = await broker({ transportOptions: { compact_headers: false } });
     const q = queue('py');
     const sent = buildTaskMessage({ task: 'interop.add', retries: 200, groupIndex: 40000, timelimit: [10, 2.5], headers: { custom: { n: -5, l: [1, 'a', null] } } });
     await b.publish(sent, { queue: q });

@@ -89,8 +89,10 @@ function validateHeaders(h: Record<string, unknown>): TaskHeaders {
   if (typeof retries !== 'number' || !Number.isInteger(retries) || retries < 0) {
     throw new DecodeError('headers.retries', `must be a non-negative integer, got ${JSON.stringify(retries)}`);
   }
-  return {
-    ...h,
+  // The known headers as one literal (a fast object whatever the decoder made: a header table
+  // decoded key by key can be a slow dictionary, and spreading it cost more than the task),
+  // then any extra headers after them.
+  const out: TaskHeaders = {
     lang: typeof h.lang === 'string' ? h.lang : 'py',
     task,
     id,
@@ -108,7 +110,11 @@ function validateHeaders(h: Record<string, unknown>): TaskHeaders {
     origin: typeof h.origin === 'string' ? h.origin : '',
     ignore_result: h.ignore_result === true,
   };
+  for (const key in h) if (!KNOWN_HEADERS.has(key)) (out as Record<string, unknown>)[key] = h[key];
+  return out;
 }
+
+const KNOWN_HEADERS = new Set(['lang', 'task', 'id', 'shadow', 'eta', 'expires', 'group', 'group_index', 'retries', 'timelimit', 'root_id', 'parent_id', 'argsrepr', 'kwargsrepr', 'origin', 'ignore_result']);
 
 function optionalDate(value: unknown, field: string): string | null {
   if (value === undefined || value === null) return null;

@@ -65,11 +65,11 @@ export async function runTogether(jobs: Job[]): Promise<ChildResult[]> {
   return Promise.all(cs.map((c) => c.result));
 }
 
-/** A Python Celery worker (threads pool) on `queue`. */
-export function startCeleryWorker(env: Record<string, string>, queue: string, concurrency: number): ChildProcess {
+/** A Python Celery worker on `queue`, with the given pool (threads on Redis; prefork on RabbitMQ, see main.ts). */
+export function startCeleryWorker(env: Record<string, string>, queue: string, concurrency: number, pool: 'threads' | 'prefork' = 'threads'): ChildProcess {
   return spawn(
     PYTHON,
-    ['-m', 'celery', '-A', 'bench_app', 'worker', '-Q', queue, '-P', 'threads', '-c', String(concurrency), '-l', 'error', '--without-gossip', '--without-mingle', '--without-heartbeat', '-n', `bench-${process.pid}@%h`],
+    ['-m', 'celery', '-A', 'bench_app', 'worker', '-Q', queue, '-P', pool, '-c', String(concurrency), '-l', 'error', '--without-gossip', '--without-mingle', '--without-heartbeat', '-n', `bench-${process.pid}@%h`],
     { cwd: PYTHON_DIR, env: { ...process.env, PYTHONWARNINGS: 'ignore', ...env, BENCH_QUEUE: queue }, stdio: ['ignore', 'ignore', 'inherit'] },
   );
 }

@@ -4,7 +4,7 @@
  * place that knows the task format); this module only maps them onto AMQP
  * fields (celery-protocol.md §1.2, §3.2).
  */
-import { type TaskMessage, toWireMessage, type WireMessage } from '@taskq/core';
+import { setOwn, type TaskMessage, toWireMessage, type WireMessage } from '@taskq/core';
 import type { Message, Options } from 'amqplib';
 import { DELIVERY_MODE_PERSISTENT } from './celery-topology.js';
 import { toFieldTable } from './field-table.js';
@@ -44,7 +44,7 @@ function withoutNulls(headers: Record<string, unknown>): Record<string, unknown>
     const value = headers[key];
     if (value === null) continue;
     if (key === 'timelimit' && Array.isArray(value) && value.length === 2 && value[0] === null && value[1] === null) continue;
-    out[key] = value;
+    setOwn(out, key, value);
   }
   return out;
 }

@@ -54,15 +54,18 @@ for b = 0, nbands - 1 do
         local exchange = ''
         local rk = queue
         -- Fast path: the tag and routing of a well-formed envelope, found without decoding it.
-        -- Each key must occur exactly once (a key of that name nested in the headers makes it
-        -- ambiguous) and its value must be a plain string; anything else takes the full decode.
+        -- "properties", "delivery_tag" and "delivery_info" must each occur exactly once (a key of
+        -- that name nested in the headers makes it ambiguous), the two after "properties", and
+        -- their values must be plain strings (no backslash: an escaped character such as a
+        -- Python-written \\u00e9 must be decoded); anything else takes the full decode.
         local fast = false
         if string.byte(raw, 1) == 123 then
-          local e = sole(raw, '"delivery_tag":')
+          local p = sole(raw, '"properties":')
+          local e = p and sole(raw, '"delivery_tag":')
           local d = e and sole(raw, '"delivery_info":')
-          if d then
-            local t = string.match(raw, '^ ?"([^"\\]+)"', e + 1)
-            local ex, r = string.match(raw, '^ ?{"exchange": ?"([^"\\]*)", ?"routing_key": ?"([^"\\]*)"}', d + 1)
+          if d and e > p and d > p then
+            local t = string.match(raw, '^ ?"([^"\\\\]+)"', e + 1)
+            local ex, r = string.match(raw, '^ ?{"exchange": ?"([^"\\\\]*)", ?"routing_key": ?"([^"\\\\]*)"}', d + 1)
             if t and ex then
               tag, exchange, rk, fast = t, ex, r, true
             end

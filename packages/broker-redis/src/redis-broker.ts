@@ -361,10 +361,9 @@ export class RedisBroker implements Broker {
     try {
       flat = await this.client.taskqFetch(keys.length, ...keys, String(max), nowSeconds(), String(queues.length), ...queues, ...acks.map(([tag]) => tag));
       this.settleAcks(acks, undefined);
-    } catch (error) {
-      this.settleAcks(acks, error);
-      throw error;
     } finally {
+      // When the fetch failed its acks stay pending and go out again with the next flush (acks
+      // are idempotent): the script may have applied them before its fetch part failed, or not at all.
       if (acks.length > 0) {
         this.ackFlushing = false;
         if (this.pendingAcks.size > 0) this.scheduleAckFlush();

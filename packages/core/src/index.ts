@@ -70,6 +70,7 @@ export {
 export { errorFromMeta, NON_ERROR_THROWN, serializeError, TASKQ_EXC_MODULE } from './exception-info.js';
 export type { SerializedFailure } from './exception-info.js';
 export { Fifo } from './fifo.js';
+export { setOwn } from './own-property.js';
 export { assertJsonSerialisable, parseJson, stringifyJson } from './json.js';
 export type { JsonValue } from './json.js';
 export { createLogger, LOG_LEVELS } from './logger.js';

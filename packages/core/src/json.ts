@@ -32,8 +32,9 @@ export function parseJson(text: string, field = 'body'): unknown {
   }
 }
 
+/** An integer JSON.parse may have rounded: beyond ±2^53, or so long it overflowed to ±Infinity. */
 function isUnsafeInteger(n: number): boolean {
-  return (n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER) && Number.isInteger(n);
+  return n > Number.MAX_SAFE_INTEGER || n < -Number.MAX_SAFE_INTEGER;
 }
 
 /** Whether a parsed JSON value holds an integer JSON.parse may have rounded (iterative: no recursion limit on deep documents). */

@@ -12,6 +12,7 @@ import { ContentDisallowedError, DecodeError } from './errors.js';
 import { parseJson, stringifyJson } from './json.js';
 import { EMPTY_EMBED, type TaskBody, type TaskEmbed, type TaskHeaders, type TaskMessage, type TaskProperties } from './message.js';
 import { argsRepr, kwargsRepr } from './python-repr.js';
+import { setOwn } from './own-property.js';
 import { parseIsoDate } from './time.js';
 
 /** A message as bytes-and-fields, before any transport envelope. */
@@ -110,7 +111,7 @@ function validateHeaders(h: Record<string, unknown>): TaskHeaders {
     origin: typeof h.origin === 'string' ? h.origin : '',
     ignore_result: h.ignore_result === true,
   };
-  for (const key in h) if (!KNOWN_HEADERS.has(key)) (out as Record<string, unknown>)[key] = h[key];
+  for (const key in h) if (!KNOWN_HEADERS.has(key)) setOwn(out, key, h[key]);
   return out;
 }
 
@@ -129,7 +130,7 @@ function validateProperties(p: unknown, id: string): TaskProperties {
   // A copy without priority (added back when it is a number), by a loop: a rest pattern or a
   // delete costs far more, and this runs for every message.
   const out = {} as TaskProperties;
-  for (const key in props) if (key !== 'priority') (out as Record<string, unknown>)[key] = props[key];
+  for (const key in props) if (key !== 'priority') setOwn(out as Record<string, unknown>, key, props[key]);
   if (typeof props.correlation_id !== 'string') out.correlation_id = id;
   if (typeof props.delivery_mode !== 'number') out.delivery_mode = 2;
   const priority = props.priority;

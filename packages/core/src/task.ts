@@ -163,57 +163,43 @@ export function makeContext(
   options: ResolvedTaskOptions,
   signal: AbortSignal | (() => AbortSignal),
 ): TaskContext {
-  return new LazyContext(app, request, options, signal);
-}
-
-class LazyContext implements TaskContext {
-  private logger: Logger | undefined;
-  private abortSignal: AbortSignal | undefined;
-  private retryFn: TaskContext['retry'] | undefined;
-  private taskRequest: TaskRequest | undefined;
-
-  constructor(
-    readonly app: App,
-    private readonly requestOf: TaskRequest | (() => TaskRequest),
-    private readonly options: ResolvedTaskOptions,
-    private readonly signalOf: AbortSignal | (() => AbortSignal),
-  ) {}
-
-  /** The request (made on first use: most tasks never look at it). */
-  get request(): TaskRequest {
-    this.taskRequest ??= typeof this.requestOf === 'function' ? this.requestOf() : this.requestOf;
-    return this.taskRequest;
-  }
-
-  get name(): string {
-    return this.request.task;
-  }
-
-  get signal(): AbortSignal {
-    this.abortSignal ??= typeof this.signalOf === 'function' ? this.signalOf() : this.signalOf;
-    return this.abortSignal;
-  }
-
-  get log(): Logger {
-    this.logger ??= this.app.log.child({ taskId: this.request.id, taskName: this.request.task });
-    return this.logger;
-  }
-
-  /** A function of its own (not a method), so `const { retry } = ctx` works. */
-  get retry(): TaskContext['retry'] {
-    const { request, options } = this;
-    this.retryFn ??= (retryOptions: RetryOptions = {}): never => {
+  // Own enumerable getters (not a class): `{ ...ctx }` copies every part, as it did when they were plain values.
+  let taskRequest: TaskRequest | undefined = typeof request === 'function' ? undefined : request;
+  let abortSignal: AbortSignal | undefined = typeof signal === 'function' ? undefined : signal;
+  let logger: Logger | undefined;
+  const requestOf = (): TaskRequest => {
+    taskRequest ??= (request as () => TaskRequest)();
+    return taskRequest;
+  };
+  return {
+    app,
+    get request() {
+      return requestOf();
+    },
+    get name() {
+      return requestOf().task;
+    },
+    get signal() {
+      abortSignal ??= (signal as () => AbortSignal)();
+      return abortSignal;
+    },
+    get log() {
+      const r = requestOf();
+      logger ??= app.log.child({ taskId: r.id, taskName: r.task });
+      return logger;
+    },
+    retry(retryOptions: RetryOptions = {}): never {
+      const r = requestOf();
       const max = retryOptions.maxRetries ?? options.maxRetries;
-      if (request.retries >= max) {
+      if (r.retries >= max) {
         if (retryOptions.exc !== undefined) throw retryOptions.exc;
-        throw new MaxRetriesExceededError(request.task, request.id, max);
+        throw new MaxRetriesExceededError(r.task, r.id, max);
       }
       throw new Retry({
         countdown: retryOptions.eta ? undefined : (retryOptions.countdown ?? options.defaultRetryDelay),
         eta: retryOptions.eta,
         exc: retryOptions.exc,
       });
-    };
-    return this.retryFn;
-  }
+    },
+  };
 }

@@ -74,6 +74,19 @@ describe('eager mode (taskAlwaysEager)', () => {
     ]);
   });
 
+  it('hands a context that spreads into a plain object with every part', async () => {
+    const app = eagerApp();
+    const t = app.task(
+      'ctx.spread',
+      (ctx: TaskContext) => {
+        const copy = { ...ctx, extra: 1 };
+        return [copy.request.id === ctx.request.id, copy.name, copy.signal.aborted, typeof copy.log.info, typeof copy.retry, copy.app === ctx.app, copy.extra];
+      },
+      { bind: true },
+    );
+    expect(await (await t.delay()).get()).toEqual([true, 'ctx.spread', false, 'function', 'function', true, 1]);
+  });
+
   it('executes autoretryFor retries inline, with retryBackoff', async () => {
     const app = eagerApp();
     let calls = 0;

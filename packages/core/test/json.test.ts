@@ -36,6 +36,11 @@ describe('parseJson', () => {
     expect(level).toBe(depth);
   });
 
+  it('keeps integers too long for a double (JSON.parse would make them Infinity) exact', () => {
+    const huge = `${'9'.repeat(320)}`;
+    expect(parseJson(`[${huge}, -${huge}]`)).toEqual([BigInt(huge), -BigInt(huge)]);
+  });
+
   it('keeps 2^53 exactly and leaves big floats in exponent form as numbers', () => {
     expect(parseJson('[9007199254740992, 9007199254740991, 1e300, 1.5e20]')).toEqual([9007199254740992n, 9007199254740991, 1e300, 1.5e20]);
   });

@@ -198,6 +198,18 @@ describe('building messages as Celery does', () => {
     expect(Object.keys(m.headers).filter((k) => CELERY_HEADERS.includes(k))).toEqual(CELERY_HEADERS);
   });
 
+  it('keeps decoded extra headers and properties named __proto__ as plain values, not prototypes', () => {
+    const wire = toWireMessage(buildTaskMessage({ task: 't' }));
+    const headers = JSON.parse(JSON.stringify(wire.headers).replace('{', '{"__proto__":{"polluted":true},"x-extra":1,'));
+    const properties = JSON.parse(JSON.stringify(wire.properties).replace('{', '{"__proto__":{"p":1},'));
+    const m = fromWireMessage({ ...wire, headers, properties });
+    expect(Object.getPrototypeOf(m.headers)).toBe(Object.prototype);
+    expect((m.headers as Record<string, unknown>).polluted).toBeUndefined();
+    expect(Object.getOwnPropertyDescriptor(m.headers, '__proto__')?.value).toEqual({ polluted: true });
+    expect(m.headers['x-extra']).toBe(1);
+    expect(Object.getOwnPropertyDescriptor(m.properties, '__proto__')?.value).toEqual({ p: 1 });
+  });
+
   it('round-trips through the wire form unchanged', () => {
     const m = buildTaskMessage({ task: 't', args: [1n << 70n, 'é'], kwargs: { k: [1.5] }, priority: 3 });
     expect(fromWireMessage(toWireMessage(m))).toEqual(m);

@@ -58,6 +58,15 @@ describe('malformed entries', () => {
     // Names its tag and routing as a well-formed envelope would, so the fetch script tracks it; the decode then finds it broken.
     ['truncated JSON', (q: string) => `{"headers": {}, "properties": {"delivery_info": {"exchange": "", "routing_key": "${q}"}, "delivery_tag": "cut-${q}"`, /not valid JSON/],
     ['missing delivery_tag', (q: string) => envelope(q, (e) => delete e.properties.delivery_tag), /delivery_tag/],
+    [
+      'a delivery_tag only in the headers',
+      (q: string) =>
+        envelope(q, (e) => {
+          delete e.properties.delivery_tag;
+          e.headers.delivery_tag = 'not-the-tag';
+        }),
+      /delivery_tag missing/,
+    ],
     ['missing headers', (q: string) => envelope(q, (e) => delete e.headers), /headers/],
     ['an unknown content-type', (q: string) => envelope(q, (e) => (e['content-type'] = 'application/x-python-serialize')), /content type/],
     ['a body that is not base64', (q: string) => envelope(q, (e) => (e.body = '%%%not-base64%%%')), /base64/],

@@ -136,6 +136,19 @@ describe('fetch and ack', () => {
     await d!.ack();
   });
 
+  it('decodes an escaped tag or routing key (as Python writes non-ASCII) instead of taking it literally', async () => {
+    const q = `${queueName()}-café`;
+    const tag = `tag-"quoted"-${q}`;
+    // Python's json.dumps writes "café" as "caf\u00e9" and escapes the quotes of the tag.
+    const text = JSON.stringify({ ...celeryEnvelope, properties: { ...celeryEnvelope.properties, delivery_info: { exchange: '', routing_key: q }, delivery_tag: tag } }).replaceAll('é', '\\u00e9');
+    expect(text).toContain('caf\\u00e9');
+    await raw.lpush(prefix + q, text);
+    const [d] = await take([q], 1);
+    expect((d as RedisDelivery).deliveryTag).toBe(tag);
+    expect(JSON.parse((await raw.hget(`${prefix}unacked`, tag))!).slice(1)).toEqual(['', q]);
+    await d!.ack();
+  });
+
   it('uses properties.delivery_tag when a header of the same name makes the quick read ambiguous', async () => {
     const q = queueName();
     const text = JSON.stringify({

@@ -63,24 +63,26 @@ export class AsyncPool implements Pool {
     while (this.running < this.size && this.queue.length > 0) {
       const waiter = this.queue.shift()!;
       this.running++;
+      // The slot starts the next job (whose body may run at once) in a microtask queued after
+      // the caller's reaction to this one: a finished task is handled before the next begins.
       this.run(waiter.job).then(
         (outcome) => {
-          this.release();
           waiter.resolve({ started: true, outcome });
+          queueMicrotask(this.releaseSlot);
         },
         (error: unknown) => {
-          this.release();
           waiter.reject(error);
+          queueMicrotask(this.releaseSlot);
         },
       );
     }
   }
 
   /** A slot is free: start the next waiting job. */
-  private release(): void {
+  private readonly releaseSlot = (): void => {
     this.running--;
     this.next();
-  }
+  };
 
   private run(job: PoolJob): Promise<TraceOutcome> {
     // The worker's onStart is synchronous: awaiting its undefined would cost turns per task.
@@ -91,6 +93,10 @@ export class AsyncPool implements Pool {
       return Promise.reject(error);
     }
     if (starting) return starting.then(() => runTask(this.app, job.message, job.env));
-    return runTask(this.app, job.message, job.env);
+    try {
+      return runTask(this.app, job.message, job.env);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 }

@@ -11,7 +11,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
 import { cpus } from 'node:os';
-import { execFileSync } from 'node:child_process';
 import { Queue } from 'bullmq';
 import { type App, createApp } from '@taskq/core';
 import amqp from 'amqplib';
@@ -21,7 +20,7 @@ import { PYTHON_DIR } from './children.js';
 import type { ChildResult, Job } from './protocol.js';
 import { connectionOf } from './roles/bullmq.js';
 import { TASK_NAME } from './roles/taskq.js';
-import { spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
@@ -231,19 +230,44 @@ function celeryPool(section: Row['section']): { pool: 'threads' | 'prefork'; lab
   return section === 'RabbitMQ' ? { pool: 'prefork', label: 'Celery (prefork, c=10)' } : { pool: 'threads', label: 'Celery (threads, c=10)' };
 }
 
-async function celeryDrain(section: Row['section'], brokerUrl: string, concurrency: number): Promise<void> {
-  const q = qname('celery');
-  const ids = await fillTaskq(brokerUrl, q, CELERY_JOBS);
+/** A Celery worker on queue `q` for the length of `measure`; the worker, its results and (on RabbitMQ) the queue removed afterwards. */
+async function withCeleryWorker(
+  section: Row['section'],
+  brokerUrl: string,
+  q: string,
+  concurrency: number,
+  measure: (label: string, worker: ChildProcess) => Promise<void>,
+): Promise<void> {
   const { pool, label } = celeryPool(section);
   const w = startCeleryWorker({ CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL }, q, concurrency, pool);
   try {
-    const value = await celeryThroughput(ids, 600_000);
-    record(section, `drain ${JOBS}, concurrency ${concurrency}, results stored`, 'jobs/s', label, { value, rssMiB: peakRssOfPid(w.pid!) });
+    await measure(label, w);
   } finally {
     await stopProcess(w);
     await deleteBenchKeys(REDIS_URL);
     if (section === 'RabbitMQ') await deleteAmqpQueue(q);
   }
+}
+
+/** Run one of python/*.py against the queue; its last stdout line, parsed as JSON. */
+function runPython<T>(script: string, args: string[], brokerUrl: string, q: string): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const p = spawn(PYTHON, [script, ...args], { cwd: PYTHON_DIR, env: { ...process.env, CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL, BENCH_QUEUE: q }, stdio: ['ignore', 'pipe', 'inherit'] });
+    let text = '';
+    p.stdout.on('data', (d: Buffer) => {
+      text += d.toString();
+    });
+    p.on('exit', (code) => (code === 0 ? resolve(JSON.parse(text.trim().split('\n').pop()!) as T) : reject(new Error(`${script} exited with ${code}`))));
+  });
+}
+
+async function celeryDrain(section: Row['section'], brokerUrl: string, concurrency: number): Promise<void> {
+  const q = qname('celery');
+  const ids = await fillTaskq(brokerUrl, q, CELERY_JOBS);
+  await withCeleryWorker(section, brokerUrl, q, concurrency, async (label, w) => {
+    const value = await celeryThroughput(ids, 600_000);
+    record(section, `drain ${JOBS}, concurrency ${concurrency}, results stored`, 'jobs/s', label, { value, rssMiB: peakRssOfPid(w.pid!) });
+  });
 }
 
 /**
@@ -252,52 +276,24 @@ async function celeryDrain(section: Row['section'], brokerUrl: string, concurren
  */
 async function celeryE2e(section: Row['section'], brokerUrl: string): Promise<void> {
   const q = qname('celery-e2e');
-  const { pool, label } = celeryPool(section);
-  const w = startCeleryWorker({ CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL }, q, 10, pool);
-  const prefix = `${q}-job`;
-  try {
-    const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(PYTHON, ['produce.py', String(CELERY_JOBS), prefix], { cwd: PYTHON_DIR, env: { ...process.env, CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL, BENCH_QUEUE: q }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      p.stdout.on('data', (d: Buffer) => {
-        text += d.toString();
-      });
-      p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`produce.py exited with ${code}`))));
-    });
-    const { start } = JSON.parse(out.trim().split('\n').pop()!) as { start: number };
+  await withCeleryWorker(section, brokerUrl, q, 10, async (label, w) => {
+    const prefix = `${q}-job`;
+    const { start } = await runPython<{ start: number }>('produce.py', [String(CELERY_JOBS), prefix], brokerUrl, q);
     const ids = Array.from({ length: CELERY_JOBS }, (_, i) => `${prefix}-${i}`);
     const { last } = await celeryDoneSpan(ids, 600_000);
     const value = (CELERY_JOBS / (last - start * 1000)) * 1000;
     record(section, e2eRow(section), 'jobs/s', label, { value, rssMiB: peakRssOfPid(w.pid!) });
-  } finally {
-    await stopProcess(w);
-    await deleteBenchKeys(REDIS_URL);
-    if (section === 'RabbitMQ') await deleteAmqpQueue(q);
-  }
+  });
 }
 
 async function celeryRtt(section: Row['section'], brokerUrl: string): Promise<void> {
   const q = qname('celery-rtt');
-  const { pool, label } = celeryPool(section);
-  const w = startCeleryWorker({ CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL }, q, 10, pool);
-  try {
-    const out = await new Promise<string>((resolve, reject) => {
-      const p = spawn(PYTHON, ['roundtrip.py', String(RTT)], { cwd: PYTHON_DIR, env: { ...process.env, CELERY_BROKER_URL: brokerUrl, CELERY_RESULT_BACKEND: REDIS_URL, BENCH_QUEUE: q }, stdio: ['ignore', 'pipe', 'inherit'] });
-      let text = '';
-      p.stdout.on('data', (d: Buffer) => {
-        text += d.toString();
-      });
-      p.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`roundtrip.py exited with ${code}`))));
-    });
-    const { p50, p99 } = JSON.parse(out.trim().split('\n').pop()!) as { p50: number; p99: number };
+  await withCeleryWorker(section, brokerUrl, q, 10, async (label, w) => {
+    const { p50, p99 } = await runPython<{ p50: number; p99: number }>('roundtrip.py', [String(RTT)], brokerUrl, q);
     const rssMiB = peakRssOfPid(w.pid!);
     record(section, `round trip p50 (${RTT} sequential delay + get)`, 'ms', label, { value: p50, rssMiB });
     record(section, `round trip p99 (${RTT} sequential delay + get)`, 'ms', label, { value: p99, rssMiB });
-  } finally {
-    await stopProcess(w);
-    await deleteBenchKeys(REDIS_URL);
-    if (section === 'RabbitMQ') await deleteAmqpQueue(q);
-  }
+  });
 }
 
 // ---- RabbitMQ rows --------------------------------------------------------------------------

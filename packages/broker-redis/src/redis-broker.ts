@@ -22,6 +22,7 @@ import {
 import type { Redis, RedisOptions } from 'ioredis';
 import { buildEnvelope, markEnvelopeRedelivered, markRedelivered } from './envelope.js';
 import { KombuLayout, SEP } from './kombu-layout.js';
+import { TurnBatcher } from './turn-batcher.js';
 import { ACK_LUA, DEAD_LETTER_LUA, FETCH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { RedisConsumer } from './redis-consumer.js';
@@ -86,8 +87,6 @@ interface PendingPublish {
   queue: string;
   band: string;
   envelope: string;
-  resolve?(): void;
-  reject?(error: unknown): void;
 }
 
 export class RedisBroker implements Broker {
@@ -114,8 +113,10 @@ export class RedisBroker implements Broker {
   private readonly wakeSubscriptions = new Map<string, Set<RedisConsumer>>();
   private readonly pendingAcks = new Map<string, AckWaiter[]>();
   private ackFlushScheduled = false;
-  private readonly pendingPublishes: PendingPublish[] = [];
-  private publishFlushScheduled = false;
+  /** Publishes of one event-loop turn, written as one MULTI (see publishEnvelope). */
+  private readonly publishes = new TurnBatcher<PendingPublish>(PUBLISH_BATCH, (batch) =>
+    this.writePublishes(batch, batch.length === 1 ? `publish to ${batch[0]!.queue}` : `publish ${batch.length} messages`),
+  );
   private ackFlushing = false;
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private restoreTimer: NodeJS.Timeout | undefined;
@@ -168,7 +169,7 @@ export class RedisBroker implements Broker {
     if (this.closed) return;
     this.closed = true;
     await Promise.allSettled([...this.consumers].map((c) => c.close()));
-    if (this.pendingPublishes.length > 0) await this.flushPublishes();
+    if (this.publishes.size > 0) await this.publishes.flush();
     if (this.pendingAcks.size > 0 && this.client.status === 'ready') await this.flushAcks().catch(() => {});
     this.stopTimers();
     await this.fanoutChannel?.close();
@@ -245,29 +246,7 @@ export class RedisBroker implements Broker {
    * work per task. Each caller still learns whether its own message was written.
    */
   private publishEnvelope(queue: string, envelope: string, priority: unknown): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pendingPublishes.push({ queue, band: this.layout.queueKeyFor(queue, priority), envelope, resolve, reject });
-      if (!this.publishFlushScheduled) {
-        this.publishFlushScheduled = true;
-        // After this turn's microtasks (as ioredis' auto-pipelining): batches the turn without a loop phase of delay.
-        process.nextTick(() => {
-          this.publishFlushScheduled = false;
-          void this.flushPublishes();
-        });
-      }
-    });
-  }
-
-  private async flushPublishes(): Promise<void> {
-    while (this.pendingPublishes.length > 0) {
-      const batch = this.pendingPublishes.splice(0, PUBLISH_BATCH);
-      try {
-        await this.writePublishes(batch, batch.length === 1 ? `publish to ${batch[0]!.queue}` : `publish ${batch.length} messages`);
-        for (const p of batch) p.resolve?.();
-      } catch (error) {
-        for (const p of batch) p.reject?.(error);
-      }
-    }
+    return this.publishes.add({ queue, band: this.layout.queueKeyFor(queue, priority), envelope });
   }
 
   /**

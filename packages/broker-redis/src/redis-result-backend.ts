@@ -12,6 +12,7 @@ import { STORE_RESULTS_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
 import { parseRedisUrl } from './redis-url.js';
 import { resolveTransportOptions } from './transport-options.js';
+import { TurnBatcher } from './turn-batcher.js';
 
 /** Options of {@link createRedisResultBackend}. */
 export interface RedisResultBackendOptions {
@@ -36,8 +37,6 @@ interface StoreCommand {
 interface PendingStore {
   key: string;
   text: string;
-  resolve(): void;
-  reject(error: unknown): void;
 }
 
 /** Results per script call (bounds the time one call holds Redis). */
@@ -63,8 +62,8 @@ export class RedisResultBackend implements ResultBackend {
   private readonly ttl: number;
   private readonly timeoutMs: number;
   private readonly log: Logger;
-  private readonly pendingStores: PendingStore[] = [];
-  private storeFlushScheduled = false;
+  /** Stores of one event-loop turn, written in one script run (see store). */
+  private readonly stores = new TurnBatcher<PendingStore>(STORE_BATCH, (batch) => this.writeStores(batch));
 
   constructor(options: RedisResultBackendOptions = {}) {
     const url = options.url ?? 'redis://127.0.0.1:6379/0';
@@ -93,7 +92,7 @@ export class RedisResultBackend implements ResultBackend {
   }
 
   async close(): Promise<void> {
-    if (this.pendingStores.length > 0) await this.flushStores();
+    if (this.stores.size > 0) await this.stores.flush();
     for (const [id, set] of this.waiters) if (set.size === 0) this.waiters.delete(id);
     this.subscriptions.clear();
     this.subscriber?.disconnect();
@@ -118,34 +117,16 @@ export class RedisResultBackend implements ResultBackend {
     } catch (error) {
       return Promise.reject(error);
     }
-    return new Promise<void>((resolve, reject) => {
-      this.pendingStores.push({ key: RedisResultBackend.key(taskId), text, resolve, reject });
-      if (!this.storeFlushScheduled) {
-        this.storeFlushScheduled = true;
-        // After this turn's microtasks (as ioredis' auto-pipelining): batches the turn without a loop phase of delay.
-        process.nextTick(() => {
-          this.storeFlushScheduled = false;
-          void this.flushStores();
-        });
-      }
-    });
+    return this.stores.add({ key: RedisResultBackend.key(taskId), text });
   }
 
-  private async flushStores(): Promise<void> {
-    while (this.pendingStores.length > 0) {
-      const batch = this.pendingStores.splice(0, STORE_BATCH);
-      const args: string[] = [];
-      for (const p of batch) args.push(p.key);
-      args.push(String(this.ttl));
-      for (const p of batch) args.push(p.text);
-      const what = batch.length === 1 ? `store result of ${batch[0]!.key.slice(RESULT_KEY_PREFIX.length)}` : `store ${batch.length} results`;
-      try {
-        await withDeadline(this.client, this.timeoutMs, what, () => this.client.taskqStoreResults(batch.length, ...args));
-        for (const p of batch) p.resolve();
-      } catch (error) {
-        for (const p of batch) p.reject(error);
-      }
-    }
+  private async writeStores(batch: PendingStore[]): Promise<void> {
+    const args: string[] = [];
+    for (const p of batch) args.push(p.key);
+    args.push(String(this.ttl));
+    for (const p of batch) args.push(p.text);
+    const what = batch.length === 1 ? `store result of ${batch[0]!.key.slice(RESULT_KEY_PREFIX.length)}` : `store ${batch.length} results`;
+    await withDeadline(this.client, this.timeoutMs, what, () => this.client.taskqStoreResults(batch.length, ...args));
   }
 
   async get(taskId: string): Promise<ResultMeta | undefined> {

@@ -1,11 +1,9 @@
 /** traceTask when the result backend fails: the task ran, so its outcome is reported and the failure logged. */
-import { randomUUID } from 'node:crypto';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { AppOptions } from '../src/app.js';
-import { createMemoryResultBackend } from '../src/memory/memory-result-backend.js';
-import type { ResultBackend } from '../src/result-backend.js';
 import { traceTask } from '../src/task-trace.js';
+import { createDownResultBackend } from '../src/testing/down-backend.js';
 import { createTestApp } from '../src/testing/test-app.js';
 import { drain } from './helpers.js';
 
@@ -15,17 +13,7 @@ type LogLine = Record<string, unknown> & { level: number; msg: string };
 function appWithFailingBackend(options: AppOptions = {}) {
   const logs: LogLine[] = [];
   const logger = pino({ level: 'debug' }, { write: (line: string) => logs.push(JSON.parse(line) as LogLine) });
-  const memory = createMemoryResultBackend(`memory://trace-${randomUUID()}`);
-  const backend: ResultBackend = {
-    backend: memory.backend,
-    connect: () => memory.connect(),
-    close: () => memory.close(),
-    store: () => Promise.reject(new Error('result backend is down')),
-    get: (id) => memory.get(id),
-    wait: (id, o) => memory.wait(id, o),
-    forget: (id) => memory.forget(id),
-  };
-  return { app: createTestApp({ ...options, backend, logger }), logs };
+  return { app: createTestApp({ ...options, backend: createDownResultBackend(), logger }), logs };
 }
 
 describe('traceTask with a result backend that cannot store', () => {

@@ -1,5 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { createMemoryResultBackend, type MemoryBroker, NON_ERROR_THROWN, Reject, type ResultBackend, toWireMessage } from '@taskq/core';
+import { type MemoryBroker, NON_ERROR_THROWN, Reject, toWireMessage } from '@taskq/core';
+import { createDownResultBackend } from '@taskq/core/testing';
 import { describe, expect, it } from 'vitest';
 import { createHarness, gate, until } from './helpers/harness.js';
 
@@ -87,17 +87,7 @@ describe('Worker: running tasks', () => {
   });
 
   it('acks an acksLate task that ran when its result cannot be stored, reporting its outcome and logging the failure', async () => {
-    const memory = createMemoryResultBackend(`memory://down-${randomUUID()}`);
-    const down: ResultBackend = {
-      backend: memory.backend,
-      connect: () => memory.connect(),
-      close: () => memory.close(),
-      store: () => Promise.reject(new Error('result backend is down')),
-      get: (id) => memory.get(id),
-      wait: (id, o) => memory.wait(id, o),
-      forget: (id) => memory.forget(id),
-    };
-    const { app, logs, startWorker } = createHarness({ backend: down });
+    const { app, logs, startWorker } = createHarness({ backend: createDownResultBackend() });
     app.task('test.late', () => 'done', { acksLate: true });
     const worker = await startWorker();
     const sent = await app.sendTask('test.late');

@@ -6,19 +6,15 @@
 import { createApp, type Delivery } from '@taskq/core';
 import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deletePrefix, freshPrefix, rawClient, silent, urlFor } from './helpers.js';
+import { describe, expect, it } from 'vitest';
+import { freshPrefix, silent, urlFor, useRawClient } from './helpers.js';
 
 const DB = 15;
 const prefix = freshPrefix('app');
 let raw: Redis;
 
-beforeAll(async () => {
-  raw = await rawClient(DB);
-});
-afterAll(async () => {
-  await deletePrefix(raw, prefix);
-  raw.disconnect();
+useRawClient(DB, prefix, (r) => {
+  raw = r;
 });
 
 describe('as an app transport', () => {

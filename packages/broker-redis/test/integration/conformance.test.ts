@@ -1,20 +1,15 @@
 /** Core's broker and result backend conformance suites, on the real Redis. */
 import { describeBrokerConformance, describeResultBackendConformance } from '@taskq/core/testing';
-import { afterAll, beforeAll } from 'vitest';
 import type { Redis } from 'ioredis';
 import { createRedisResultBackend } from '../../src/index.js';
-import { brokerFor, deletePrefix, freshPrefix, rawClient, silent, urlFor } from './helpers.js';
+import { brokerFor, freshPrefix, silent, urlFor, useRawClient } from './helpers.js';
 
 const DB = 9;
 const prefix = freshPrefix('conformance');
 let raw: Redis;
 
-beforeAll(async () => {
-  raw = await rawClient(DB);
-});
-afterAll(async () => {
-  await deletePrefix(raw, prefix);
-  raw.disconnect();
+useRawClient(DB, prefix, (r) => {
+  raw = r;
 });
 
 // Every key lives under this file's global_keyprefix and is deleted in afterAll, so no per-queue cleanup is needed.

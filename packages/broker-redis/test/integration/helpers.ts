@@ -56,6 +56,21 @@ export function brokerFor(db: number, prefix: string, options: Partial<RedisBrok
  * `prefix`, handed to `use` before the tests; afterwards the broker is closed
  * and every key under the prefix deleted.
  */
+/** A raw client on `db` for the file (handed to `use` before its tests), and every key under `prefix` deleted after them. */
+export function useRawClient(db: number, prefix: string, use: (raw: Redis) => void): void {
+  let raw: Redis | undefined;
+  beforeAll(async () => {
+    raw = await rawClient(db);
+    use(raw);
+  });
+  afterAll(async () => {
+    if (raw) {
+      await deletePrefix(raw, prefix);
+      raw.disconnect();
+    }
+  });
+}
+
 export function useBroker(db: number, prefix: string, use: (raw: Redis, broker: RedisBroker) => void, options: Partial<RedisBrokerOptions> = {}): void {
   let raw: Redis | undefined;
   let broker: RedisBroker | undefined;

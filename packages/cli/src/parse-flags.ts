@@ -110,3 +110,17 @@ export function levelFlag(command: CommandName, flags: ParsedFlags, name: string
   }
   return level as LogLevel;
 }
+
+/**
+ * The subcommand named by the first positional (`taskq inspect ping …`), looked up in
+ * `table`; a UsageError lists the choices when it is missing or unknown. Returns its
+ * name, its table entry and the positionals after it.
+ */
+export function subcommand<T>(command: CommandName, table: Readonly<Record<string, T>>, positionals: readonly string[]): { name: string; entry: T; rest: string[] } {
+  const [name, ...rest] = positionals;
+  const choices = Object.keys(table).join(', ');
+  if (name === undefined) throw new UsageError(`which ${command} command? one of ${choices}`, command);
+  const entry = Object.hasOwn(table, name) ? table[name] : undefined;
+  if (entry === undefined) throw new UsageError(`unknown ${command} command ${JSON.stringify(name)}; use one of ${choices}`, command);
+  return { name, entry, rest };
+}

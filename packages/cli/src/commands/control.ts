@@ -1,5 +1,5 @@
 /** `taskq control <method> …`: tell workers to do something (Celery's `celery control`). */
-import { listFlag, parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
+import { listFlag, parseFlags, printedHelp, secondsFlag, stringFlag, subcommand } from '../parse-flags.js';
 import { UsageError } from '../usage.js';
 import { runRemote } from './inspect.js';
 
@@ -65,10 +65,7 @@ export const CONTROL_METHODS: Readonly<Record<string, (args: string[]) => { meth
 export async function controlCommand(argv: string[]): Promise<number> {
   const flags = parseFlags('control', argv, OPTIONS, 100);
   if (printedHelp('control', flags)) return 0;
-  const [name, ...rest] = flags.positionals;
-  if (name === undefined) throw new UsageError(`which control command? one of ${Object.keys(CONTROL_METHODS).join(', ')}`, 'control');
-  const build = CONTROL_METHODS[name];
-  if (!build) throw new UsageError(`unknown control command ${JSON.stringify(name)}; use one of ${Object.keys(CONTROL_METHODS).join(', ')}`, 'control');
+  const { entry: build, rest } = subcommand('control', CONTROL_METHODS, flags.positionals);
   const { method, args } = build(rest);
   const destination = listFlag('control', flags, 'destination');
   if (method === 'shutdown') {

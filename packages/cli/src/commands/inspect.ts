@@ -1,8 +1,7 @@
 /** `taskq inspect <method>`: ask workers what they are doing (Celery's `celery inspect`). */
 import { appOrEnvApp } from '../app-from-flags.js';
-import { listFlag, parseFlags, printedHelp, secondsFlag, stringFlag } from '../parse-flags.js';
+import { listFlag, parseFlags, printedHelp, secondsFlag, stringFlag, subcommand } from '../parse-flags.js';
 import { EXIT_UNAVAILABLE, formatJson, formatNodeCount, formatReply } from '../remote-output.js';
-import { UsageError } from '../usage.js';
 
 const OPTIONS = {
   app: { type: 'string', short: 'A' },
@@ -30,10 +29,7 @@ export const INSPECT_METHODS: Readonly<Record<string, (args: string[]) => Record
 export async function inspectCommand(argv: string[]): Promise<number> {
   const flags = parseFlags('inspect', argv, OPTIONS, 100);
   if (printedHelp('inspect', flags)) return 0;
-  const [method, ...rest] = flags.positionals;
-  if (method === undefined) throw new UsageError(`which inspect command? one of ${Object.keys(INSPECT_METHODS).join(', ')}`, 'inspect');
-  const toArgs = INSPECT_METHODS[method];
-  if (!toArgs) throw new UsageError(`unknown inspect command ${JSON.stringify(method)}; use one of ${Object.keys(INSPECT_METHODS).join(', ')}`, 'inspect');
+  const { name: method, entry: toArgs, rest } = subcommand('inspect', INSPECT_METHODS, flags.positionals);
   return runRemote({
     command: 'inspect',
     method,

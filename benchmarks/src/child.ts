@@ -1,4 +1,5 @@
 /** Entry of a measured child process: `prepare`, say ready, wait for go, report the result. */
+import { PerformanceObserver } from 'node:perf_hooks';
 import type { ChildMessage, Job, ParentMessage } from './protocol.js';
 
 const send = (m: ChildMessage): void => {
@@ -12,10 +13,19 @@ async function main(): Promise<void> {
   const go = new Promise<void>((resolve) => process.on('message', (m: ParentMessage) => m.type === 'go' && resolve()));
   send({ type: 'ready' });
   await go;
+  let gcMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gc.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   const result = await run();
   const cpu = process.cpuUsage(cpu0);
   result.cpuMs = (cpu.user + cpu.system) / 1000;
+  // GC entries are delivered asynchronously: let the last ones arrive.
+  await new Promise((r) => setImmediate(r));
+  gc.disconnect();
+  result.gcMs = gcMs;
   send({ type: 'result', result });
   process.disconnect?.();
   // Libraries may keep timers (reconnect, heartbeats): the result is in, leave.

@@ -124,7 +124,8 @@ async function redisCpuMs(): Promise<number> {
 /** Where the CPU went in one row (stderr only): per 1,000 jobs, each child's and Redis' CPU time. */
 function reportCpu(what: string, jobs: number, redisMs: number, ...children: Array<[string, ChildResult | undefined]>): void {
   const per = (ms: number | undefined): string => (ms === undefined ? '?' : `${((ms / jobs) * 1000).toFixed(0)} ms`);
-  process.stderr.write(`    cpu per 1k jobs · ${what}: ${children.map(([n, c]) => `${n} ${per(c?.cpuMs)}`).join(', ')}, redis ${per(redisMs)}\n`);
+  const gc = (c: ChildResult | undefined): string => (c?.gcMs === undefined ? '' : ` (gc pauses ${per(c.gcMs)})`);
+  process.stderr.write(`    cpu per 1k jobs · ${what}: ${children.map(([n, c]) => `${n} ${per(c?.cpuMs)}${gc(c)}`).join(', ')}, redis ${per(redisMs)}\n`);
 }
 
 async function redisRun(): Promise<void> {

@@ -32,6 +32,8 @@ export interface ChildResult {
   rssMiB: number;
   /** CPU time (user + system) the child spent from "go" to its result, ms. Filled in by child.ts. */
   cpuMs?: number;
+  /** Main-thread garbage-collection pauses in that time, ms (minor and major). Filled in by child.ts. */
+  gcMs?: number;
 }
 
 export type ChildMessage = { type: 'ready' } | { type: 'result'; result: ChildResult } | { type: 'error'; message: string };

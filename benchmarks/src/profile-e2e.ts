@@ -1,0 +1,62 @@
+/**
+ * Profile taskq's end-to-end row from the worker's side: `tsx src/profile-e2e.ts [out.cpuprofile]`
+ * forks the benchmark's producer (100 in flight) and runs the worker (concurrency 100) in this
+ * process, then prints the worker's CPU and GC pauses per job. BENCH_PROFILE=0: no CPU profile.
+ * Run node with --trace-gc-nvp to see each scavenge's survival figures.
+ */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { createApp } from '@taskq/core';
+import { Worker } from '@taskq/worker';
+import { deleteBenchKeys, startChild } from './children.js';
+import { until } from './protocol.js';
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
+const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
+const queue = `bench-profile-e2e-${process.pid}`;
+
+const app = createApp({ name: 'bench', brokerUrl: REDIS_URL, resultBackend: REDIS_URL, defaultQueue: queue, env: { ...process.env, TASKQ_LOG_LEVEL: 'warn' } });
+app.task('bench.noop', (i: number) => i);
+const worker = new Worker(app, { concurrency: 100, queues: [queue] });
+await app.getBroker();
+await app.getBackend();
+const producer = startChild({ system: 'taskq', role: 'produce', url: REDIS_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: 100 });
+await producer.ready;
+const profiling = process.env.BENCH_PROFILE !== '0';
+const session = new Session();
+if (profiling) {
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 200 });
+  await session.post('Profiler.start');
+}
+let gcMs = 0;
+let gcCount = 0;
+const gc = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    gcMs += e.duration;
+    gcCount++;
+  }
+});
+gc.observe({ entryTypes: ['gc'] });
+const t0 = performance.now();
+const cpu0 = process.cpuUsage();
+producer.go();
+await worker.start();
+await until(() => (worker.stats().processed['bench.noop'] ?? 0) >= JOBS);
+const ms = performance.now() - t0;
+const cpu = process.cpuUsage(cpu0);
+const produced = await producer.result;
+if (profiling) {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(process.argv[2] ?? '/tmp/e2e.cpuprofile', JSON.stringify(profile));
+}
+await new Promise((r) => setImmediate(r));
+gc.disconnect();
+const per = (x: number): string => ((x / JOBS) * 1000).toFixed(1);
+process.stderr.write(`worker CPU ${per((cpu.user + cpu.system) / 1000)} µs per job, GC pauses ${per(gcMs)} µs per job (${gcCount}); producer CPU ${per(produced.cpuMs ?? Number.NaN)} µs per job\n`);
+process.stderr.write(`end to end ${JOBS} in ${ms.toFixed(0)} ms: ${Math.round((JOBS / ms) * 1000)} jobs/s\n`);
+await worker.stop();
+await deleteBenchKeys(REDIS_URL);
+process.exit(0);

@@ -41,17 +41,23 @@ function isUnsafeInteger(n: number): boolean {
 function hasUnsafeInteger(root: unknown): boolean {
   if (typeof root === 'number') return isUnsafeInteger(root);
   if (typeof root !== 'object' || root === null) return false;
+  // No Object.values(): a key loop allocates nothing per object, and this runs on every message.
   const stack: object[] = [root];
   while (stack.length > 0) {
-    const node = stack.pop() as Record<string, unknown> | unknown[];
-    const values = Array.isArray(node) ? node : Object.values(node);
-    for (let i = 0; i < values.length; i++) {
-      const v = values[i];
-      if (typeof v === 'number') {
-        if (isUnsafeInteger(v)) return true;
-      } else if (typeof v === 'object' && v !== null) stack.push(v);
+    const node = stack.pop()!;
+    if (Array.isArray(node)) {
+      for (let i = 0; i < node.length; i++) if (unsafeOrPush(node[i], stack)) return true;
+    } else {
+      for (const key in node) if (unsafeOrPush((node as Record<string, unknown>)[key], stack)) return true;
     }
   }
+  return false;
+}
+
+/** True for an unsafe integer; a nested object or array goes on `stack` to be looked at. */
+function unsafeOrPush(v: unknown, stack: object[]): boolean {
+  if (typeof v === 'number') return isUnsafeInteger(v);
+  if (typeof v === 'object' && v !== null) stack.push(v);
   return false;
 }
 

@@ -81,19 +81,19 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
       return { kind: 'revoked', reason: 'expired' };
     }
   }
-  const [hardLimit, softLimit] = effectiveLimits(message, task, env);
+  const hardLimit = message.headers.timelimit[0] ?? task.options.timeLimit ?? env.timeLimit ?? null;
+  const softLimit = message.headers.timelimit[1] ?? task.options.softTimeLimit ?? env.softTimeLimit ?? null;
   const [args, kwargs] = message.body;
-  const request = (): TaskRequest => toRequest(message, env, [hardLimit, softLimit], ignoreResult);
   // Without time limits nothing but the caller aborts the task: hand it the caller's signal as is,
   // and only when the task asks for it (an AbortController per task showed in profiles).
   const controller = hardLimit === null && softLimit === null ? undefined : new AbortController();
-  const onOuterAbort = (): void => controller?.abort(env.signal?.reason);
-  if (controller) {
+  const onOuterAbort = controller && ((): void => controller.abort(env.signal?.reason));
+  if (onOuterAbort) {
     env.signal?.addEventListener('abort', onOuterAbort, { once: true });
     if (env.signal?.aborted) onOuterAbort();
   }
-  const signal = controller ? controller.signal : () => env.signal ?? new AbortController().signal;
-  const ctx = makeContext(app, request, task.options, signal);
+  // Only a bound task (`bind: true`) is handed a context; the others never see one, so none is made.
+  const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [hardLimit, softLimit], controller) : UNBOUND;
   const callArgs = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
 
   if (app.conf.taskTrackStarted && !ignoreResult) await storeState(app, message, env, 'STARTED', undefined, task);
@@ -111,7 +111,7 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
     outcome = { ok: false, error: controller ? softLimitReason(controller.signal, error) : error };
   } finally {
     for (const t of timers) clearTimeout(t);
-    if (controller) env.signal?.removeEventListener('abort', onOuterAbort);
+    if (onOuterAbort) env.signal?.removeEventListener('abort', onOuterAbort);
   }
   const runtimeMs = performance.now() - started;
 
@@ -199,9 +199,25 @@ function autoRetry(task: Task, retries: number, error: unknown): unknown {
   return new Retry({ countdown, exc: error, message: `Retry in ${countdown}s: ${(error as Error).message}` });
 }
 
-function effectiveLimits(message: TaskMessage, task: Task, env: TraceEnv): [number | null, number | null] {
-  const [mh, ms] = message.headers.timelimit;
-  return [mh ?? task.options.timeLimit ?? env.timeLimit ?? null, ms ?? task.options.softTimeLimit ?? env.softTimeLimit ?? null];
+/**
+ * What `task.run` gets for a task that is not bound: its function is called
+ * without a context (see createTask), so the trace makes none.
+ */
+const UNBOUND = Object.freeze({}) as TaskContext;
+
+/** A bound task's context: the request and the signal are made when the task first reads them. */
+function traceContext(
+  app: App,
+  message: TaskMessage,
+  env: TraceEnv,
+  task: Task,
+  ignoreResult: boolean,
+  limits: [number | null, number | null],
+  controller: AbortController | undefined,
+): TaskContext {
+  const request = (): TaskRequest => toRequest(message, env, limits, ignoreResult);
+  const signal = controller ? controller.signal : () => env.signal ?? new AbortController().signal;
+  return makeContext(app, request, task.options, signal);
 }
 
 function toRequest(message: TaskMessage, env: TraceEnv, timeLimit: [number | null, number | null], ignoreResult: boolean): TaskRequest {

@@ -71,10 +71,28 @@ type ScriptedRedis = Redis & ScriptCommands;
 
 const ACK_CHUNK = 500;
 
-/** Whoever waits for an ack to be written. */
-interface AckWaiter {
-  resolve(): void;
-  reject(e: unknown): void;
+/**
+ * The acks asked for between two ack writes share one promise (not one per
+ * ack: a worker acks every task): it resolves once the last of them is
+ * written, and rejects with the first error that loses one of them.
+ */
+class AckGroup {
+  remaining = 0;
+  readonly promise: Promise<void>;
+  resolve!: () => void;
+  reject!: (error: unknown) => void;
+
+  constructor() {
+    this.promise = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
+
+  /** One of its acks was written. */
+  done(): void {
+    if (--this.remaining === 0) this.resolve();
+  }
 }
 /** Envelopes per LPUSH of publishMany (bounded so one command stays a few MB at most). */
 const PUBLISH_CHUNK = 1000;
@@ -111,7 +129,10 @@ export class RedisBroker implements Broker {
   private subscriber: Redis | undefined;
   private readonly consumers = new Set<RedisConsumer>();
   private readonly wakeSubscriptions = new Map<string, Set<RedisConsumer>>();
-  private readonly pendingAcks = new Map<string, AckWaiter[]>();
+  /** Acks not written yet, by delivery tag, in the order asked; each with the group its caller waits on. */
+  private readonly pendingAcks = new Map<string, AckGroup>();
+  /** The group new acks join; a new one starts once a write takes acks of this one. */
+  private openAckGroup: AckGroup | undefined;
   private ackFlushScheduled = false;
   /** Publishes of one event-loop turn, written as one MULTI (see publishEnvelope). */
   private readonly publishes = new TurnBatcher<PendingPublish>(PUBLISH_BATCH, (batch) =>
@@ -210,7 +231,7 @@ export class RedisBroker implements Broker {
   async publish(message: TaskMessage, route: PublishRoute): Promise<void> {
     const queue = route.routingKey ?? route.queue;
     // Published to the anonymous exchange, like Celery: straight to the queue's list.
-    const { envelope } = buildEnvelope(message, queue, '');
+    const { envelope } = buildEnvelope(message, queue, '', this.options.compactHeaders);
     await this.publishEnvelope(queue, envelope, message.properties.priority);
   }
 
@@ -225,7 +246,7 @@ export class RedisBroker implements Broker {
     const entries: PendingPublish[] = [];
     for (const { message, route } of items) {
       const queue = route.routingKey ?? route.queue;
-      entries.push({ queue, band: l.queueKeyFor(queue, message.properties.priority), envelope: buildEnvelope(message, queue, '').envelope });
+      entries.push({ queue, band: l.queueKeyFor(queue, message.properties.priority), envelope: buildEnvelope(message, queue, '', this.options.compactHeaders).envelope });
     }
     await this.writePublishes(entries, `publish ${items.length} messages`);
   }
@@ -358,12 +379,17 @@ export class RedisBroker implements Broker {
 
   /** Acknowledge: batched with every other ack of this tick into one script run (ZREM unacked_index + HDEL unacked). */
   ack(deliveryTag: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const waiters = this.pendingAcks.get(deliveryTag);
-      if (waiters) waiters.push({ resolve, reject });
-      else this.pendingAcks.set(deliveryTag, [{ resolve, reject }]);
-      this.scheduleAckFlush();
-    });
+    const pending = this.pendingAcks.get(deliveryTag);
+    if (pending) return pending.promise;
+    let group = this.openAckGroup;
+    if (!group) {
+      group = new AckGroup();
+      this.openAckGroup = group;
+    }
+    group.remaining++;
+    this.pendingAcks.set(deliveryTag, group);
+    this.scheduleAckFlush();
+    return group.promise;
   }
 
   private scheduleAckFlush(): void {
@@ -395,13 +421,14 @@ export class RedisBroker implements Broker {
     }
   }
 
-  /** Up to {@link ACK_CHUNK} pending acks, oldest first. */
-  private ackBatch(): Array<[string, AckWaiter[]]> {
-    const batch: Array<[string, AckWaiter[]]> = [];
+  /** Up to {@link ACK_CHUNK} pending acks, oldest first. Acks asked for from now on join a new group. */
+  private ackBatch(): Array<[string, AckGroup]> {
+    const batch: Array<[string, AckGroup]> = [];
     for (const entry of this.pendingAcks) {
       batch.push(entry);
       if (batch.length >= ACK_CHUNK) break;
     }
+    this.openAckGroup = undefined;
     return batch;
   }
 
@@ -411,7 +438,7 @@ export class RedisBroker implements Broker {
    * lost connection they stay pending (and heartbeated), to be written again
    * on 'ready' — acks are idempotent. Returns false in that case.
    */
-  private settleAcks(batch: ReadonlyArray<[string, AckWaiter[]]>, error: unknown): boolean {
+  private settleAcks(batch: ReadonlyArray<[string, AckGroup]>, error: unknown): boolean {
     if (batch.length === 0) return true;
     if (error !== undefined) {
       const e = toBrokerError(error, 'ack');
@@ -419,15 +446,15 @@ export class RedisBroker implements Broker {
         this.log.warn({ err: e, count: batch.length }, 'acks not written yet; retrying after reconnect');
         return false;
       }
-      for (const [tag, waiters] of batch) {
+      for (const [tag, group] of batch) {
         this.pendingAcks.delete(tag);
-        for (const w of waiters) w.reject(e);
+        group.reject(e);
       }
       return true;
     }
-    for (const [tag, waiters] of batch) {
+    for (const [tag, group] of batch) {
       this.pendingAcks.delete(tag);
-      for (const w of waiters) w.resolve();
+      group.done();
     }
     return true;
   }

@@ -180,6 +180,8 @@ export class RedisConsumer implements Consumer {
   }
 }
 
+const SETTLED: Promise<void> = Promise.resolve();
+
 /** A delivery from Redis; `deliveryTag` is its key in `unacked` / `unacked_index`. */
 export class RedisDelivery implements Delivery {
   private settled = false;
@@ -193,12 +195,13 @@ export class RedisDelivery implements Delivery {
     readonly redelivered: boolean,
   ) {}
 
-  async ack(): Promise<void> {
-    if (this.settled) return;
+  /** Not an async function: it hands back the broker's (shared) ack promise, without a wrapper per delivery. */
+  ack(): Promise<void> {
+    if (this.settled) return SETTLED;
     this.settled = true;
     const done = this.consumer.broker.ack(this.deliveryTag);
     this.consumer.release(this);
-    await done;
+    return done;
   }
 
   async reject(requeue: boolean): Promise<void> {

@@ -5,9 +5,29 @@
  * hands the queued items to `write` in chunks of at most `chunk`, and each
  * caller learns whether its own chunk was written. Used for publishes (one
  * MULTI per turn) and result stores (one script run per turn).
+ *
+ * The callers of one chunk share one promise (a worker stores a result per
+ * task: a promise and two resolver closures each showed in profiles).
  */
+interface Chunk<T> {
+  items: T[];
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function newChunk<T>(): Chunk<T> {
+  const chunk = { items: [] } as unknown as Chunk<T>;
+  chunk.promise = new Promise<void>((resolve, reject) => {
+    chunk.resolve = resolve;
+    chunk.reject = reject;
+  });
+  return chunk;
+}
+
 export class TurnBatcher<T> {
-  private pending: Array<{ item: T; resolve(): void; reject(error: unknown): void }> = [];
+  /** Chunks not handed to `write` yet, oldest first; only the last one takes new items. */
+  private queued: Array<Chunk<T>> = [];
   private scheduled = false;
 
   constructor(
@@ -15,32 +35,39 @@ export class TurnBatcher<T> {
     private readonly write: (items: T[]) => Promise<void>,
   ) {}
 
+  /** Items queued and not yet handed to `write`. */
   get size(): number {
-    return this.pending.length;
+    let n = 0;
+    for (const c of this.queued) n += c.items.length;
+    return n;
   }
 
+  /** Queue an item; resolves once the chunk it went out in was written, rejects with that write's error. */
   add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ item, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        process.nextTick(() => {
-          this.scheduled = false;
-          void this.flush();
-        });
-      }
-    });
+    let last = this.queued[this.queued.length - 1];
+    if (!last || last.items.length >= this.chunk) {
+      last = newChunk<T>();
+      this.queued.push(last);
+    }
+    last.items.push(item);
+    if (!this.scheduled) {
+      this.scheduled = true;
+      process.nextTick(() => {
+        this.scheduled = false;
+        void this.flush();
+      });
+    }
+    return last.promise;
   }
 
   /** Write everything queued now (also used on close). Never rejects: failures go to their callers. */
   async flush(): Promise<void> {
-    while (this.pending.length > 0) {
-      const batch = this.pending.splice(0, this.chunk);
+    for (let c = this.queued.shift(); c; c = this.queued.shift()) {
       try {
-        await this.write(batch.map((p) => p.item));
-        for (const p of batch) p.resolve();
+        await this.write(c.items);
+        c.resolve();
       } catch (error) {
-        for (const p of batch) p.reject(error);
+        c.reject(error);
       }
     }
   }

@@ -4,28 +4,28 @@
  * place that knows the task format); this module only maps them onto AMQP
  * fields (celery-protocol.md §1.2, §3.2).
  */
-import { setOwn, type TaskMessage, toWireMessage, type WireMessage } from '@taskq/core';
+import { compactHeaders, type TaskMessage, toWireMessage, type WireMessage } from '@taskq/core';
 import type { Message, Options } from 'amqplib';
 import { DELIVERY_MODE_PERSISTENT } from './celery-topology.js';
 import { toFieldTable } from './field-table.js';
 
 /**
  * The bytes and publish options of a task message. Extra properties with no
- * AMQP field are dropped, as kombu does. With `compactHeaders` (the broker's
+ * AMQP field are dropped, as kombu does. With `compact` (the broker's
  * default, transport option `compact_headers`) headers whose value is null —
  * and `timelimit` `[null, null]` — are left out: Celery reads each of them
  * with `.get()`, so a Celery worker treats the two forms alike, while
  * RabbitMQ decodes every header of every message (7 fewer cut its CPU per
  * message by about a fifth).
  */
-export function toAmqpPublish(message: TaskMessage, compactHeaders = false): { content: Buffer; options: Options.Publish } {
+export function toAmqpPublish(message: TaskMessage, compact = false): { content: Buffer; options: Options.Publish } {
   const wire = toWireMessage(message);
   const p = wire.properties;
   const options: Options.Publish = {
     contentType: wire.contentType,
     contentEncoding: wire.contentEncoding,
     deliveryMode: typeof p.delivery_mode === 'number' ? p.delivery_mode : DELIVERY_MODE_PERSISTENT,
-    headers: toFieldTable(compactHeaders ? withoutNulls(wire.headers) : wire.headers),
+    headers: toFieldTable(compact ? compactHeaders(wire.headers) : wire.headers),
   };
   if (typeof p.correlation_id === 'string') options.correlationId = p.correlation_id;
   if (typeof p.reply_to === 'string') options.replyTo = p.reply_to;
@@ -35,18 +35,6 @@ export function toAmqpPublish(message: TaskMessage, compactHeaders = false): { c
   if (typeof p.type === 'string') options.type = p.type;
   if (typeof p.app_id === 'string') options.appId = p.app_id;
   return { content: Buffer.from(wire.body, 'utf8'), options };
-}
-
-/** The headers without null values and without an all-null `timelimit`. */
-function withoutNulls(headers: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in headers) {
-    const value = headers[key];
-    if (value === null) continue;
-    if (key === 'timelimit' && Array.isArray(value) && value.length === 2 && value[0] === null && value[1] === null) continue;
-    setOwn(out, key, value);
-  }
-  return out;
 }
 
 /** An AMQP delivery as core's wire parts, properties named as Celery names them. */

@@ -5,7 +5,7 @@
  * codec (`toWireMessage` / `fromWireMessage`).
  */
 import { randomUUID } from 'node:crypto';
-import { DecodeError, fromWireMessage, parseJson, setOwn, stringifyJson, type TaskMessage, toWireMessage } from '@taskq/core';
+import { compactHeaders, DecodeError, fromWireMessage, parseJson, setOwn, stringifyJson, type TaskMessage, toWireMessage } from '@taskq/core';
 
 /** The envelope as kombu writes it (keys in kombu's order). */
 export interface KombuEnvelope {
@@ -22,8 +22,12 @@ export interface KombuEnvelope {
 /** Properties this transport owns; any stale copy carried by a re-published message is replaced. */
 const TRANSPORT_PROPERTIES = new Set(['correlation_id', 'reply_to', 'delivery_mode', 'expiration', 'delivery_info', 'priority', 'body_encoding', 'delivery_tag']);
 
-/** Build the envelope of a task message published to `routingKey` through `exchange` ('' = straight to the queue). */
-export function buildEnvelope(message: TaskMessage, routingKey: string, exchange = ''): { envelope: string; deliveryTag: string } {
+/**
+ * Build the envelope of a task message published to `routingKey` through
+ * `exchange` ('' = straight to the queue). `compact` leaves out null headers
+ * (the transport option `compact_headers`, see transport-options.ts).
+ */
+export function buildEnvelope(message: TaskMessage, routingKey: string, exchange = '', compact = false): { envelope: string; deliveryTag: string } {
   const wire = toWireMessage(message);
   const p = wire.properties;
   const extra: Record<string, unknown> = {};
@@ -43,7 +47,7 @@ export function buildEnvelope(message: TaskMessage, routingKey: string, exchange
     body: Buffer.from(wire.body, 'utf8').toString('base64'),
     'content-encoding': wire.contentEncoding ?? 'utf-8',
     'content-type': wire.contentType ?? 'application/json',
-    headers: wire.headers,
+    headers: compact ? compactHeaders(wire.headers) : wire.headers,
     properties,
   };
   return { envelope: envelopeJson(envelope), deliveryTag };

@@ -26,6 +26,14 @@ export interface RedisTransportOptions {
   fanout_prefix?: boolean | string;
   /** Append `/<routing key>` to broadcast channels (default true), so subscribers filter by pattern. */
   fanout_patterns?: boolean | string;
+  /**
+   * Leave out task headers whose value is null (and `timelimit` `[null, null]`) from the
+   * envelopes this producer writes (default true). Celery reads every header with `.get()`,
+   * so its workers treat both forms alike; the envelope is ~110 bytes (a seventh) shorter,
+   * which every consumer parses and Redis stores twice (queue and unacked). `false` writes
+   * all 16 headers exactly as Celery does.
+   */
+  compact_headers?: boolean | string;
   [other: string]: unknown;
 }
 
@@ -41,6 +49,7 @@ export interface ResolvedTransportOptions {
   /** kombu's `fanout_prefix`: true → `/<db>.`, false → none, a string → itself. */
   fanoutPrefix: boolean | string;
   fanoutPatterns: boolean;
+  compactHeaders: boolean;
 }
 
 /** A transport option that is a boolean, or (from a URL query) its text. */
@@ -51,6 +60,13 @@ function boolish(value: unknown): boolean | undefined {
   if (['1', 'true', 'yes', 'on'].includes(l)) return true;
   if (['0', 'false', 'no', 'off', ''].includes(l)) return false;
   return undefined;
+}
+
+/** A boolean transport option; a value that is not one is a ConfigError (not silently the default). */
+function flag(name: string, value: unknown): boolean {
+  const b = boolish(value);
+  if (b === undefined) throw new ConfigError(`transport option ${name}=${JSON.stringify(value)} must be true or false`);
+  return b;
 }
 
 function seconds(name: string, value: unknown, fallback: number): number {
@@ -83,5 +99,6 @@ export function resolveTransportOptions(fromConfig: Record<string, unknown> = {}
     sentinelOptions: o.sentinel_kwargs && typeof o.sentinel_kwargs === 'object' ? o.sentinel_kwargs : undefined,
     fanoutPrefix: o.fanout_prefix === undefined || o.fanout_prefix === null ? true : (boolish(o.fanout_prefix) ?? String(o.fanout_prefix)),
     fanoutPatterns: o.fanout_patterns === undefined || o.fanout_patterns === null ? true : (boolish(o.fanout_patterns) ?? true),
+    compactHeaders: o.compact_headers === undefined || o.compact_headers === null ? true : flag('compact_headers', o.compact_headers),
   };
 }

@@ -77,7 +77,7 @@ export { createLogger, LOG_LEVELS } from './logger.js';
 export type { Logger, LogLevel } from './logger.js';
 export { buildTaskMessage, EMPTY_EMBED, ORIGIN } from './message.js';
 export type { BuildTaskMessageInit, SignatureDict, TaskBody, TaskEmbed, TaskHeaders, TaskMessage, TaskProperties } from './message.js';
-export { encodeTaskBody, fromWireMessage, JSON_CONTENT_TYPE, toWireMessage } from './message-codec.js';
+export { compactHeaders, encodeTaskBody, fromWireMessage, JSON_CONTENT_TYPE, toWireMessage } from './message-codec.js';
 export type { WireMessage } from './message-codec.js';
 export { createMemoryBroker, MemoryBroker } from './memory/memory-broker.js';
 export { MemoryFanout } from './memory/memory-fanout.js';

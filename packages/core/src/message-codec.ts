@@ -32,6 +32,24 @@ export function encodeTaskBody(body: TaskBody): string {
   return stringifyJson(body, 'task body');
 }
 
+/**
+ * Task headers without those whose value is null, and without a `timelimit`
+ * of `[null, null]`: Celery reads each header with `.get()`, so its workers
+ * treat both forms alike, and a transport that compacts them carries ~110
+ * bytes less per message (its broker decodes, stores and copies less). See the
+ * brokers' `compact_headers` transport option.
+ */
+export function compactHeaders(headers: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in headers) {
+    const value = headers[key];
+    if (value === null) continue;
+    if (key === 'timelimit' && Array.isArray(value) && value.length === 2 && value[0] === null && value[1] === null) continue;
+    setOwn(out, key, value);
+  }
+  return out;
+}
+
 export function toWireMessage(message: TaskMessage): WireMessage {
   return {
     body: encodeTaskBody(message.body),

@@ -8,7 +8,7 @@ import { until } from '@taskq/core/testing';
 import type { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
 import { kombu, type RedisBroker, type RedisDelivery } from '../../src/index.js';
-import { freshPrefix, useBroker } from './helpers.js';
+import { brokerFor, freshPrefix, useBroker } from './helpers.js';
 
 const DB = 10;
 const SEP = '\x06\x16';
@@ -39,6 +39,9 @@ useBroker(DB, prefix, (r, b) => {
   broker = b;
 });
 
+/** The header names of Celery's envelope whose value is null (or `timelimit` `[null, null]`): what compact_headers leaves out. */
+const NULL_HEADERS = ['shadow', 'eta', 'expires', 'group', 'group_index', 'timelimit', 'parent_id'];
+
 describe('publish', () => {
   it('LPUSHes a kombu envelope onto the list named by the queue, under global_keyprefix', async () => {
     const q = queueName();
@@ -47,13 +50,42 @@ describe('publish', () => {
     const [text] = await raw.lrange(prefix + q, 0, -1);
     const env = JSON.parse(text!);
     expect(Object.keys(env)).toEqual(Object.keys(celeryEnvelope));
-    expect(Object.keys(env.headers).sort()).toEqual(Object.keys(celeryEnvelope.headers).sort());
+    // compact_headers (the default): Celery's headers but those whose value is null.
+    expect(Object.keys(env.headers).sort()).toEqual(Object.keys(celeryEnvelope.headers).filter((k) => !NULL_HEADERS.includes(k)).sort());
     expect(Object.keys(env.properties).sort()).toEqual(Object.keys(celeryEnvelope.properties).sort());
     expect(env['content-type']).toBe('application/json');
     expect(env['content-encoding']).toBe('utf-8');
     expect(env.properties).toMatchObject({ delivery_mode: 2, priority: 0, body_encoding: 'base64', delivery_info: { exchange: '', routing_key: q } });
     expect(env.properties.delivery_tag).toMatch(UUID4);
     expect(env.properties.correlation_id).toBe(env.headers.id);
+  });
+
+  it("writes Celery's 16 headers, nulls included, with compact_headers: false", async () => {
+    const full = brokerFor(DB, prefix, { transportOptions: { compact_headers: false } });
+    await full.connect();
+    try {
+      const q = queueName();
+      await full.publish(buildTaskMessage({ task: 'interop.add', args: [2, 3] }), { queue: q });
+      const env = JSON.parse((await raw.rpop(prefix + q))!);
+      expect(Object.keys(env.headers).sort()).toEqual(Object.keys(celeryEnvelope.headers).sort());
+      expect(env.headers).toMatchObject({ shadow: null, eta: null, expires: null, group: null, group_index: null, timelimit: [null, null], parent_id: null });
+    } finally {
+      await full.close();
+    }
+  });
+
+  it('keeps a header that has a value when compacting: eta, expires, group, a partial timelimit', async () => {
+    const q = queueName();
+    const eta = '2030-01-01T00:00:00+00:00';
+    await broker.publish(buildTaskMessage({ task: 'interop.add', eta, expires: eta, group: 'g1', groupIndex: 0, timelimit: [null, 5] }), { queue: q });
+    const env = JSON.parse((await raw.rpop(prefix + q))!);
+    expect(env.headers).toMatchObject({ eta, expires: eta, group: 'g1', group_index: 0, timelimit: [null, 5] });
+    expect(env.headers).not.toHaveProperty('shadow');
+    expect(env.headers).not.toHaveProperty('parent_id');
+  });
+
+  it('refuses a compact_headers value that is not a boolean', () => {
+    expect(() => brokerFor(DB, prefix, { transportOptions: { compact_headers: 'maybe' } })).toThrow(/compact_headers="maybe" must be true or false/);
   });
 
   it('encodes the body as base64 of the protocol v2 [args, kwargs, embed] JSON', async () => {
@@ -107,6 +139,23 @@ describe('fetch and ack', () => {
     const tags = await raw.hkeys(`${prefix}unacked`);
     for (const d of got) expect(tags).toContain((d as RedisDelivery).deliveryTag);
     await Promise.all(got.map((d) => d.ack()));
+  });
+
+  it('acks of one turn share a write: each resolves only once its entry is gone, also past one chunk (500)', async () => {
+    const q = queueName();
+    const n = 620;
+    await broker.publishMany(Array.from({ length: n }, (_, i) => ({ message: buildTaskMessage({ task: 'interop.add', args: [i] }), route: { queue: q } })));
+    const got = await take([q], n);
+    expect(await raw.hlen(`${prefix}unacked`)).toBeGreaterThanOrEqual(n);
+    const tags = got.map((d) => (d as RedisDelivery).deliveryTag);
+    // Ack all in one turn; the first ack resolving means its group (the whole turn) was written.
+    const acks = got.map((d) => d.ack());
+    await acks[0];
+    expect(await raw.hmget(`${prefix}unacked`, ...tags)).toEqual(tags.map(() => null));
+    await Promise.all(acks);
+    expect(await raw.zscore(`${prefix}unacked_index`, tags[n - 1]!)).toBeNull();
+    // Acking again is a no-op that resolves at once.
+    await expect(got[0]!.ack()).resolves.toBeUndefined();
   });
 
   it('delivers an envelope written by Python Celery with its headers intact', async () => {

@@ -1,4 +1,7 @@
 /** Entry of a measured child process: `prepare`, say ready, wait for go, report the result. */
+import { writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import type { ChildMessage, Job, ParentMessage } from './protocol.js';
 
@@ -18,9 +21,22 @@ async function main(): Promise<void> {
     for (const e of list.getEntries()) gcMs += e.duration;
   });
   gc.observe({ entryTypes: ['gc'] });
+  // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the measured part, one file per child
+  // (<system>-<role>-<pid>.cpuprofile; summarise with src/summarise-profile.ts).
+  const profileDir = process.env.BENCH_CPU_PROFILE;
+  const session = profileDir ? new Session() : undefined;
+  if (session) {
+    session.connect();
+    await session.post('Profiler.enable');
+    await session.post('Profiler.start');
+  }
   const cpu0 = process.cpuUsage();
   const result = await run();
   const cpu = process.cpuUsage(cpu0);
+  if (session && profileDir) {
+    const { profile } = await session.post('Profiler.stop');
+    writeFileSync(join(profileDir, `${job.system}-${job.role}-${process.pid}.cpuprofile`), JSON.stringify(profile));
+  }
   result.cpuMs = (cpu.user + cpu.system) / 1000;
   // GC entries are delivered asynchronously: let the last ones arrive.
   await new Promise((r) => setImmediate(r));

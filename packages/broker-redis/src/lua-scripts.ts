@@ -17,8 +17,10 @@
  * ARGV[1] max messages   ARGV[2] now (unix seconds, float)   ARGV[3] n queues
  * ARGV[4..3+n] queue names q1..qn
  * ARGV[4+n..] delivery tags to acknowledge first (pending acks ride along, at most 500)
- * Returns a flat list of 4-tuples: 'm', queue, delivery_tag, envelope
- *                                or 'x', queue, reason, first 200 bytes
+ * Returns a flat list of triples: q, delivery_tag, envelope      (a message)
+ *                              or -q, reason, first 200 bytes     (dead-lettered)
+ * where q is the queue's position in ARGV[4..] (1-based): an integer reply,
+ * not the queue's name again as a string per message.
  */
 export const FETCH_LUA = `
 local max = tonumber(ARGV[1])
@@ -91,15 +93,13 @@ for b = 0, nbands - 1 do
         end
         if reason then
           redis.call('LPUSH', KEYS[3], cjson.encode({queue = queue, reason = reason, dead_lettered_at = tonumber(now), message = raw}))
-          out[#out + 1] = 'x'
-          out[#out + 1] = queue
+          out[#out + 1] = -q
           out[#out + 1] = reason
           out[#out + 1] = string.sub(raw, 1, 200)
         else
           redis.call('ZADD', KEYS[2], now, tag)
           redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. cjson.encode(exchange) .. ',' .. cjson.encode(rk) .. ']')
-          out[#out + 1] = 'm'
-          out[#out + 1] = queue
+          out[#out + 1] = q
           out[#out + 1] = tag
           out[#out + 1] = raw
         end

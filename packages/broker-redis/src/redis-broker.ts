@@ -59,7 +59,7 @@ export interface DeadLetter {
 }
 
 interface ScriptCommands {
-  taskqFetch(numKeys: number, ...keysAndArgs: string[]): Promise<string[]>;
+  taskqFetch(numKeys: number, ...keysAndArgs: string[]): Promise<Array<string | number>>;
   taskqAck(unackedIndex: string, unacked: string, ...tags: string[]): Promise<number>;
   taskqRequeue(unacked: string, index: string, bandKey: string, tag: string, envelope: string, channel: string): Promise<number>;
   taskqRestore(numKeys: number, ...keysAndArgs: string[]): Promise<number>;
@@ -357,7 +357,7 @@ export class RedisBroker implements Broker {
     // Pending acks ride along (one write and one script run fewer), unless a flush is already writing them.
     const acks = this.ackFlushing ? [] : this.ackBatch();
     if (acks.length > 0) this.ackFlushing = true;
-    let flat: string[];
+    let flat: Array<string | number>;
     try {
       flat = await this.client.taskqFetch(keys.length, ...keys, String(max), nowSeconds(), String(queues.length), ...queues, ...acks.map(([tag]) => tag));
       this.settleAcks(acks, undefined);
@@ -370,9 +370,11 @@ export class RedisBroker implements Broker {
       }
     }
     const out: FetchedEntry[] = [];
-    for (let i = 0; i + 3 < flat.length; i += 4) {
-      if (flat[i] === 'm') out.push({ kind: 'message', queue: flat[i + 1]!, deliveryTag: flat[i + 2]!, envelope: flat[i + 3]! });
-      else out.push({ kind: 'invalid', queue: flat[i + 1]!, reason: flat[i + 2]!, preview: flat[i + 3]! });
+    // Triples: queue position (negative: dead-lettered), then tag and envelope, or reason and preview.
+    for (let i = 0; i + 2 < flat.length; i += 3) {
+      const q = flat[i] as number;
+      if (q > 0) out.push({ kind: 'message', queue: queues[q - 1]!, deliveryTag: flat[i + 1] as string, envelope: flat[i + 2] as string });
+      else out.push({ kind: 'invalid', queue: queues[-q - 1]!, reason: flat[i + 1] as string, preview: flat[i + 2] as string });
     }
     return out;
   }

@@ -15,6 +15,7 @@ import {
   type ResultBackend,
   type ResultMeta,
   type StoreContext,
+  type TaskMessage,
   type TraceEnv,
   TaskRevokedError,
   type TraceOutcome,
@@ -350,34 +351,39 @@ export class ConsumerLoop {
     this.running.add(p);
   }
 
-  /** Act on a pool result: count it, log it, republish a retry, settle the message. */
-  private async finish(t: Tracked, result: PoolResult): Promise<void> {
-    if (t.abandoned) return;
-    if (!result.started) {
-      await this.reject(t, true);
-      return;
-    }
+  /**
+   * Act on a pool result: count it, log it, republish a retry, settle the
+   * message. Not an async function: a task acked early (the default) has
+   * nothing left to wait for, and that path makes no promise.
+   */
+  private finish(t: Tracked, result: PoolResult): Promise<void> | undefined {
+    if (t.abandoned) return undefined;
+    if (!result.started) return this.reject(t, true);
     // Terminated in this event loop (async pool): REVOKED was stored; whatever the task did after is moot.
     const outcome: TraceOutcome = t.terminated ? { kind: 'revoked', reason: 'revoked' } : result.outcome;
     const { task: name, id } = t.delivery.message.headers;
     this.processed[name] = (this.processed[name] ?? 0) + 1;
     this.logOutcome(t, outcome);
     this.controls?.observer?.finished(t.delivery, outcome, t.terminated === true);
-    if (outcome.kind === 'retry') {
-      try {
-        await this.app.publish(outcome.retryMessage, { queue: t.delivery.queue }, DEFAULT_PUBLISH_RETRY_POLICY);
-      } catch (error) {
-        // Not acked yet (late ack): requeue so the task is not lost. Early-acked: nothing left to do but say so.
-        t.log.error({ err: error, lost: t.settled }, `Could not republish the retry of ${name}[${id}]${t.settled ? '; the retry is lost' : '; the original message is requeued'}`);
-        await this.reject(t, true);
-        return;
-      }
-    }
+    if (outcome.kind === 'retry') return this.publishRetry(t, outcome.retryMessage);
     if (outcome.kind === 'reject') {
       if (t.settled) {
         t.log.warn(`Task ${name}[${id}] was acknowledged before it ran (early ack), so Reject cannot hand it back; give the task acksLate: true to use Reject`);
       }
-      await this.reject(t, outcome.requeue);
+      return this.reject(t, outcome.requeue);
+    }
+    return t.settled ? undefined : this.ack(t);
+  }
+
+  /** Republish a retry, then ack; if it cannot be published, requeue the original (late ack) or say it is lost. */
+  private async publishRetry(t: Tracked, retryMessage: TaskMessage): Promise<void> {
+    try {
+      await this.app.publish(retryMessage, { queue: t.delivery.queue }, DEFAULT_PUBLISH_RETRY_POLICY);
+    } catch (error) {
+      // Not acked yet (late ack): requeue so the task is not lost. Early-acked: nothing left to do but say so.
+      const { task: name, id } = t.delivery.message.headers;
+      t.log.error({ err: error, lost: t.settled }, `Could not republish the retry of ${name}[${id}]${t.settled ? '; the retry is lost' : '; the original message is requeued'}`);
+      await this.reject(t, true);
       return;
     }
     await this.ack(t);

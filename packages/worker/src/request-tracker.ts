@@ -88,8 +88,8 @@ export class RequestTracker implements TaskObserver {
   processed = 0;
 
   received(delivery: Delivery, etaMs: number | undefined): void {
-    const r: TrackedRequest = { delivery, state: etaMs === undefined ? 'reserved' : 'scheduled', receivedAt: Date.now() };
-    if (etaMs !== undefined) r.etaMs = etaMs;
+    // Every field set here, in one order: one object shape for every request (no transition when it starts).
+    const r: TrackedRequest = { delivery, state: etaMs === undefined ? 'reserved' : 'scheduled', receivedAt: Date.now(), startedAt: undefined, etaMs };
     this.held.set(delivery, r);
   }
 

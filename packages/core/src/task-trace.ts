@@ -94,41 +94,44 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   }
   // Only a bound task (`bind: true`) is handed a context; the others never see one, so none is made.
   const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [hardLimit, softLimit], controller) : UNBOUND;
-  const callArgs = Object.keys(kwargs).length > 0 ? [...args, kwargs] : args;
+  const callArgs = hasOwnKeys(kwargs) ? [...args, kwargs] : args;
 
   if (app.conf.taskTrackStarted && !ignoreResult) await storeState(app, message, env, 'STARTED', undefined, task);
   env.onStart?.();
   const started = performance.now();
-  const timers: NodeJS.Timeout[] = [];
-  let outcome: { ok: true; value: unknown } | { ok: false; error: unknown };
+  const timers: NodeJS.Timeout[] | undefined = controller ? [] : undefined;
+  // The task's value, or (failed) its error: two variables, not a record per task.
+  let value: unknown;
+  let failed = false;
+  let error: unknown;
   try {
-    if (hardLimit === null && softLimit === null) {
+    if (!timers) {
       // No limit to race against: a synchronous task's value is used as is, without a turn of the loop.
       const returned: unknown = task.run(ctx, callArgs);
-      outcome = { ok: true, value: isThenable(returned) ? await returned : returned };
-    } else outcome = { ok: true, value: await runWithinLimits(task, ctx, callArgs, hardLimit, softLimit, controller, timers) };
-  } catch (error) {
-    outcome = { ok: false, error: controller ? softLimitReason(controller.signal, error) : error };
+      value = isThenable(returned) ? await returned : returned;
+    } else value = await runWithinLimits(task, ctx, callArgs, hardLimit, softLimit, controller, timers);
+  } catch (thrown) {
+    failed = true;
+    error = controller ? softLimitReason(controller.signal, thrown) : thrown;
   } finally {
-    for (const t of timers) clearTimeout(t);
+    if (timers) for (const t of timers) clearTimeout(t);
     if (onOuterAbort) env.signal?.removeEventListener('abort', onOuterAbort);
   }
   const runtimeMs = performance.now() - started;
 
-  if (outcome.ok) {
+  if (!failed) {
     if (!ignoreResult) {
       try {
-        assertJsonSerialisable(outcome.value, 'the return value');
-      } catch (error) {
-        if (!(error instanceof EncodeError)) throw error;
-        await storeState(app, message, env, 'FAILURE', error, task);
-        return { kind: 'failure', error, runtimeMs, excType: error.name };
+        assertJsonSerialisable(value, 'the return value');
+      } catch (encodeError) {
+        if (!(encodeError instanceof EncodeError)) throw encodeError;
+        await storeState(app, message, env, 'FAILURE', encodeError, task);
+        return { kind: 'failure', error: encodeError, runtimeMs, excType: encodeError.name };
       }
-      await storeState(app, message, env, 'SUCCESS', outcome.value, task);
+      await storeState(app, message, env, 'SUCCESS', value, task);
     }
-    return { kind: 'success', value: outcome.value, runtimeMs };
+    return { kind: 'success', value, runtimeMs };
   }
-  let error = outcome.error;
   if (error instanceof Ignore) return { kind: 'ignored', runtimeMs };
   if (error instanceof Reject) return { kind: 'reject', requeue: error.requeue, reason: error.message };
   if (!(error instanceof Retry)) {
@@ -144,6 +147,12 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   }
   await storeState(app, message, env, 'FAILURE', error, task);
   return { kind: 'failure', error, runtimeMs, excType: serializeError(error).exception.exc_type };
+}
+
+/** Whether an object has an own enumerable key (without the array `Object.keys` makes). */
+function hasOwnKeys(o: object): boolean {
+  for (const key in o) if (Object.hasOwn(o, key)) return true;
+  return false;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -491,14 +491,18 @@ export class ConsumerLoop {
     }
   }
 
-  private async ack(t: Tracked): Promise<void> {
-    if (t.settled) return;
+  /** Ack; never rejects (a failure is logged). Not an async function: this runs for every task. */
+  private ack(t: Tracked): Promise<void> {
+    if (t.settled) return SETTLED;
     t.settled = true;
+    let acked: Promise<void>;
     try {
-      await t.delivery.ack();
+      acked = t.delivery.ack();
     } catch (error) {
-      t.log.error({ err: error }, 'Could not ack the message; the broker may deliver it again');
+      ackFailed(t, error);
+      return SETTLED;
     }
+    return acked.then(undefined, (error: unknown) => ackFailed(t, error));
   }
 
   private async reject(t: Tracked, requeue: boolean): Promise<void> {
@@ -521,6 +525,12 @@ export class ConsumerLoop {
     this.consumer.setPrefetch(this.options.prefetch + this.eta.size);
   }
 
+}
+
+const SETTLED: Promise<void> = Promise.resolve();
+
+function ackFailed(t: Tracked, error: unknown): void {
+  t.log.error({ err: error }, 'Could not ack the message; the broker may deliver it again');
 }
 
 function errorMessage(error: unknown): string {

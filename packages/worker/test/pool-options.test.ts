@@ -58,6 +58,31 @@ describe('Pool options', () => {
   });
 });
 
+describe('AsyncPool', () => {
+  it("handles a finished job's result before the next job starts, whether it started at once or waited", async () => {
+    const { app } = createHarness();
+    const pool = new AsyncPool(app, 1);
+    const order: string[] = [];
+    app.task('step', (name: string) => {
+      order.push(`run ${name}`);
+      return name;
+    });
+    const job = (name: string) =>
+      pool.apply({ message: buildTaskMessage({ task: 'step', args: [name], kwargs: {}, ignoreResult: true }), env: { hostname: 'h' } }).then((r) => {
+        order.push(`handled ${name}`);
+        return r;
+      });
+    // 'a' takes the free slot at once; 'b' and 'c' wait for it.
+    const results = await Promise.all([job('a'), job('b'), job('c')]);
+    expect(order).toEqual(['run a', 'handled a', 'run b', 'handled b', 'run c', 'handled c']);
+    expect(results.map((r) => r.started && r.outcome.kind)).toEqual(['success', 'success', 'success']);
+    expect(pool.active).toBe(0);
+    // The slot came back: a later job starts at once again.
+    await job('d');
+    expect(order.slice(-2)).toEqual(['run d', 'handled d']);
+  });
+});
+
 describe('Autoscaler', () => {
   it('grows the pool while tasks wait and shrinks it to min after the keepalive', () => {
     const { app } = createHarness();

@@ -32,6 +32,12 @@ if #ARGV > 3 + nq then
   redis.call('ZREM', KEYS[2], unpack(acks))
   redis.call('HDEL', KEYS[1], unpack(acks))
 end
+-- A JSON string: quoted as is when nothing in it needs escaping (the usual queue or exchange name),
+-- else cjson's encoding (which also escapes '/', so both forms write the same bytes).
+local function jstr(s)
+  if string.find(s, '[%c/\\127]') then return cjson.encode(s) end
+  return '"' .. s .. '"'
+end
 local function sole(raw, key)
   local s, e = string.find(raw, key, 1, true)
   if s and not string.find(raw, key, e + 1, true) then return e end
@@ -98,7 +104,7 @@ for b = 0, nbands - 1 do
           out[#out + 1] = string.sub(raw, 1, 200)
         else
           redis.call('ZADD', KEYS[2], now, tag)
-          redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. cjson.encode(exchange) .. ',' .. cjson.encode(rk) .. ']')
+          redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. jstr(exchange) .. ',' .. jstr(rk) .. ']')
           out[#out + 1] = q
           out[#out + 1] = tag
           out[#out + 1] = raw

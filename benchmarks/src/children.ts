@@ -49,18 +49,16 @@ export function startChild(job: Job): RunningChild {
   return { ready, go: () => child.send({ type: 'go' }), result };
 }
 
-/** Run one child on its own: ready, go, result. */
-export async function runChild(job: Job): Promise<ChildResult> {
-  const c = startChild(job);
-  await c.ready;
-  c.go();
-  return c.result;
+/** Run one child on its own: ready, go, result. `beforeGo` runs once it is ready (set-up and warm-up done). */
+export async function runChild(job: Job, beforeGo?: () => Promise<unknown>): Promise<ChildResult> {
+  return (await runTogether([job], beforeGo))[0]!;
 }
 
-/** Run several children together, started at the same instant. */
-export async function runTogether(jobs: Job[]): Promise<ChildResult[]> {
+/** Run several children together, started at the same instant (after `beforeGo`, once all are ready). */
+export async function runTogether(jobs: Job[], beforeGo?: () => Promise<unknown>): Promise<ChildResult[]> {
   const cs = jobs.map(startChild);
   await Promise.all(cs.map((c) => c.ready));
+  await beforeGo?.();
   for (const c of cs) c.go();
   return Promise.all(cs.map((c) => c.result));
 }

@@ -17,12 +17,12 @@ import amqp from 'amqplib';
 import { Redis } from 'ioredis';
 import { deleteBenchKeys, PYTHON, peakRssOfPid, runChild, runTogether, startCeleryWorker, stopProcess } from './children.js';
 import { PYTHON_DIR } from './children.js';
-import type { ChildResult, Job } from './protocol.js';
+import { type ChildResult, type Job, rttWarmups, WARMUP } from './protocol.js';
 import { connectionOf } from './roles/bullmq.js';
 import { TASK_NAME } from './roles/taskq.js';
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const JOBS = Number(process.env.BENCH_JOBS ?? 20_000);
 const RTT = Number(process.env.BENCH_RTT ?? 1000);
 /** Python Celery drains a few hundred to a thousand jobs a second here: fewer jobs keep `pnpm bench` under ~10 minutes. */
@@ -32,7 +32,7 @@ const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:567
 const onlyIdx = process.argv.indexOf('--only');
 const ONLY = onlyIdx >= 0 ? process.argv[onlyIdx + 1] : process.env.BENCH_ONLY;
 if (ONLY !== undefined && ONLY !== 'redis' && ONLY !== 'amqp') throw new Error(`--only takes redis or amqp, got ${ONLY}`);
-/** BENCH_ROWS=e2e,drain10,rtt (one,bulk,drain1,drain10,drain100,e2e,rtt,celery) and BENCH_SYSTEMS=taskq: a subset of the Redis rows, for quick before/after checks. */
+/** BENCH_ROWS=e2e,drain10,rtt (one,bulk,drain1,drain10,drain100,e2e,e2e-cold,rtt,celery) and BENCH_SYSTEMS=taskq: a subset of the Redis rows, for quick before/after checks. */
 const ROWS = process.env.BENCH_ROWS ? new Set(process.env.BENCH_ROWS.split(',')) : undefined;
 const SYSTEMS = process.env.BENCH_SYSTEMS ? new Set(process.env.BENCH_SYSTEMS.split(',')) : undefined;
 const wanted = (row: string): boolean => ROWS === undefined || ROWS.has(row);
@@ -105,8 +105,9 @@ async function fillBull(queue: string, n: number): Promise<void> {
 
 // ---- Redis rows -----------------------------------------------------------------------------
 
-function job(system: Job['system'], role: Job['role'], queue: string, jobs: number, concurrency = 1, url = REDIS_URL): Job {
-  return { system, role, url, backend: REDIS_URL, queue, jobs, concurrency };
+/** A Redis row's child: it warms up first (WARMUP jobs on a side queue) unless `warmup` says otherwise. */
+function job(system: Job['system'], role: Job['role'], queue: string, jobs: number, concurrency = 1, url = REDIS_URL, warmup = WARMUP): Job {
+  return { system, role, url, backend: REDIS_URL, queue, jobs, concurrency, warmup };
 }
 
 /** Redis server CPU seconds so far (INFO cpu: used_cpu_user + used_cpu_sys). */
@@ -153,8 +154,8 @@ async function redisRun(): Promise<void> {
       q = qname(`drain${c}`);
       if (system === 'taskq') await fillTaskq(REDIS_URL, q, JOBS);
       else await fillBull(q, JOBS);
-      const cpu0 = await redisCpuMs();
-      r = await runChild(job(system, 'drain', q, JOBS, c));
+      let cpu0 = 0;
+      r = await runChild(job(system, 'drain', q, JOBS, c), async () => (cpu0 = await redisCpuMs()));
       reportCpu(`${system} drain c=${c}`, JOBS, (await redisCpuMs()) - cpu0, ['worker', r]);
       record('Redis', `drain ${JOBS}, concurrency ${c}, results stored`, 'jobs/s', label, { value: rate(r), rssMiB: r.rssMiB });
       await deleteBenchKeys(REDIS_URL);
@@ -162,16 +163,27 @@ async function redisRun(): Promise<void> {
 
     if (wanted('e2e')) {
       q = qname('e2e');
-      const cpu0 = await redisCpuMs();
-      const [worker, producer] = await runTogether([job(system, 'drain', q, JOBS, 100), job(system, 'produce', q, JOBS)]);
+      let cpu0 = 0;
+      const [worker, producer] = await runTogether([job(system, 'drain', q, JOBS, 100), job(system, 'produce', q, JOBS)], async () => (cpu0 = await redisCpuMs()));
       reportCpu(`${system} e2e`, JOBS, (await redisCpuMs()) - cpu0, ['worker', worker], ['producer', producer]);
       record('Redis', e2eRow('Redis'), 'jobs/s', label, { value: rate(worker!), rssMiB: worker!.rssMiB });
       await deleteBenchKeys(REDIS_URL);
     }
 
+    if (wanted('e2e-cold') && WARMUP > 0) {
+      // The same, in processes that start cold: the JIT compiles the hot path inside the measured time.
+      q = qname('e2e-cold');
+      let cpu0 = 0;
+      const [worker, producer] = await runTogether([job(system, 'drain', q, JOBS, 100, REDIS_URL, 0), job(system, 'produce', q, JOBS, 1, REDIS_URL, 0)], async () => (cpu0 = await redisCpuMs()));
+      reportCpu(`${system} e2e cold`, JOBS, (await redisCpuMs()) - cpu0, ['worker', worker], ['producer', producer]);
+      record('Redis', `${e2eRow('Redis')}, cold processes (no warm-up)`, 'jobs/s', label, { value: rate(worker!), rssMiB: worker!.rssMiB });
+      await deleteBenchKeys(REDIS_URL);
+    }
+
     if (wanted('rtt')) {
       q = qname('rtt');
-      const [w, client] = await runTogether([job(system, 'drain', q, RTT + 1, 10), job(system, 'rtt', q, RTT)]);
+      // The worker also runs the client's unmeasured round trips.
+      const [w, client] = await runTogether([job(system, 'drain', q, RTT + rttWarmups(WARMUP), 10), job(system, 'rtt', q, RTT)]);
       record('Redis', `round trip p50 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p50!, rssMiB: w!.rssMiB });
       record('Redis', `round trip p99 (${RTT} sequential delay + get)`, 'ms', label, { value: client!.p99!, rssMiB: w!.rssMiB });
       await deleteBenchKeys(REDIS_URL);
@@ -312,7 +324,8 @@ async function deleteAmqpQueue(queue: string): Promise<void> {
 }
 
 async function amqpRun(): Promise<void> {
-  const aj = (system: Job['system'], role: Job['role'], queue: string, jobs: number, c = 1): Job => job(system, role, queue, jobs, c, AMQP_URL);
+  // The RabbitMQ rows measure cold processes, as raw amqplib's role has no warm-up.
+  const aj = (system: Job['system'], role: Job['role'], queue: string, jobs: number, c = 1): Job => job(system, role, queue, jobs, c, AMQP_URL, 0);
   // Drain of pre-filled queues, concurrency 10 (Celery's thread pool size), results stored in Redis.
   let q = qname('amqp-drain');
   await fillTaskq(AMQP_URL, q, JOBS);
@@ -341,7 +354,7 @@ async function amqpRun(): Promise<void> {
   await deleteAmqpQueue(q);
 
   q = qname('amqp-rtt');
-  const [tw, client] = await runTogether([aj('taskq', 'drain', q, RTT + 1, 10), aj('taskq', 'rtt', q, RTT)]);
+  const [tw, client] = await runTogether([aj('taskq', 'drain', q, RTT + rttWarmups(0), 10), aj('taskq', 'rtt', q, RTT)]);
   record('RabbitMQ', `round trip p50 (${RTT} sequential delay + get)`, 'ms', 'taskq', { value: client!.p50!, rssMiB: tw!.rssMiB });
   record('RabbitMQ', `round trip p99 (${RTT} sequential delay + get)`, 'ms', 'taskq', { value: client!.p99!, rssMiB: tw!.rssMiB });
   await deleteAmqpQueue(q);

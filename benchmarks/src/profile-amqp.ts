@@ -85,7 +85,7 @@ await app.getBackend();
 
 if (mode === 'raw') {
   // The raw amqplib ceiling of `pnpm bench` (roles/amqplib.ts), with the same CPU figures.
-  const job = { system: 'amqplib', url: AMQP_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: n } as const;
+  const job = { system: 'amqplib', url: AMQP_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: n, warmup: 0 } as const;
   const produce = await prepareRaw({ ...job, role: 'produce' });
   process.stderr.write(`raw amqplib published ${JOBS} (all at once) in ${await timed(async () => void (await produce()))}\n`);
   const drain = await prepareRaw({ ...job, role: 'drain' });

@@ -21,7 +21,7 @@ app.task('bench.noop', (i: number) => i);
 const worker = new Worker(app, { concurrency: 100, queues: [queue] });
 await app.getBroker();
 await app.getBackend();
-const producer = startChild({ system: 'taskq', role: 'produce', url: REDIS_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: 100 });
+const producer = startChild({ system: 'taskq', role: 'produce', url: REDIS_URL, backend: REDIS_URL, queue, jobs: JOBS, concurrency: 100, warmup: 0 });
 await producer.ready;
 const profiling = process.env.BENCH_PROFILE !== '0';
 const session = new Session();

@@ -17,6 +17,8 @@ export interface Job {
   queue: string;
   jobs: number;
   concurrency: number;
+  /** Unmeasured jobs the child runs first on a side queue (see WARMUP); 0 = a cold process. */
+  warmup: number;
 }
 
 /** What a child reports. */
@@ -48,6 +50,24 @@ export function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return Number.NaN;
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
+}
+
+/**
+ * Jobs each child runs on a side queue before it reports ready (BENCH_WARMUP,
+ * default 5000; 0 = measure cold processes): the JIT compiles the hot path
+ * there, as it has in any worker or producer that has run for a while, instead
+ * of inside the measured seconds. The same for every system.
+ */
+export const WARMUP = Number(process.env.BENCH_WARMUP ?? 5000);
+
+/** Unmeasured round trips of a round-trip client before it measures: at least one (it connects the result subscriber), at most 200. */
+export function rttWarmups(warmup: number): number {
+  return Math.max(1, Math.min(warmup, 200));
+}
+
+/** The side queue of a child's warm-up (per role: the producer and worker of one row warm up apart). */
+export function warmupQueue(job: { queue: string; role: string }): string {
+  return `${job.queue}-warmup-${job.role}`;
 }
 
 /** Run `fn` concurrently over 0..n-1 with at most `window` in flight. */

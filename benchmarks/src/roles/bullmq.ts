@@ -1,15 +1,38 @@
 /** BullMQ's side of each Redis row, shaped like taskq's. Completed jobs are kept with their return value (removeOnComplete left at its default). */
 import { Queue, QueueEvents, Worker } from 'bullmq';
 import type { ChildResult, Job } from '../protocol.js';
-import { peakRssMiB, percentile, until, windowed } from '../protocol.js';
+import { peakRssMiB, percentile, rttWarmups, until, warmupQueue, windowed } from '../protocol.js';
 
 export function connectionOf(url: string): { host: string; port: number; db: number; maxRetriesPerRequest: null } {
   const u = new URL(url);
   return { host: u.hostname, port: Number(u.port || 6379), db: Number(u.pathname.slice(1) || 0), maxRetriesPerRequest: null };
 }
 
+/** Run this role's hot path on a side queue (see protocol.ts, WARMUP), then remove it. */
+async function warmUp(job: Job): Promise<void> {
+  // The round-trip client warms up in its measured step: it needs the worker, which starts at "go".
+  if (job.warmup <= 0 || job.role === 'rtt') return;
+  const connection = connectionOf(job.backend);
+  const queue = new Queue(warmupQueue(job), { connection });
+  await queue.waitUntilReady();
+  if (job.role === 'enqueue-bulk') await queue.addBulk(Array.from({ length: job.warmup }, (_, i) => ({ name: 'noop', data: { i } })));
+  else await windowed(job.warmup, job.role === 'enqueue-one' ? job.warmup : 100, (i) => queue.add('noop', { i }));
+  if (job.role === 'drain') {
+    let done = 0;
+    const worker = new Worker(queue.name, async (j) => (j.data as { i: number }).i, { connection, concurrency: job.concurrency });
+    worker.on('completed', () => {
+      done++;
+    });
+    await until(() => done >= job.warmup);
+    await worker.close();
+  }
+  await queue.obliterate({ force: true });
+  await queue.close();
+}
+
 export async function prepare(job: Job): Promise<() => Promise<ChildResult>> {
   const connection = connectionOf(job.backend);
+  await warmUp(job);
   switch (job.role) {
     case 'enqueue-one':
     case 'produce': {
@@ -56,7 +79,7 @@ export async function prepare(job: Job): Promise<() => Promise<ChildResult>> {
       const events = new QueueEvents(job.queue, { connection });
       await Promise.all([queue.waitUntilReady(), events.waitUntilReady()]);
       return async () => {
-        await (await queue.add('noop', { i: -1 })).waitUntilFinished(events, 60_000);
+        for (let i = 0; i < rttWarmups(job.warmup); i++) await (await queue.add('noop', { i: -1 })).waitUntilFinished(events, 60_000);
         const samples: number[] = [];
         const t0 = performance.now();
         for (let i = 0; i < job.jobs; i++) {

@@ -2,7 +2,7 @@
 import { type App, createApp } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import type { ChildResult, Job } from '../protocol.js';
-import { peakRssMiB, percentile, until, windowed } from '../protocol.js';
+import { peakRssMiB, percentile, rttWarmups, until, warmupQueue, windowed } from '../protocol.js';
 
 export const TASK_NAME = 'bench.noop';
 
@@ -14,12 +14,30 @@ function makeApp(job: Job): App {
   return createApp({ name: 'bench', brokerUrl: job.url, resultBackend: job.backend, defaultQueue: job.queue, env: { ...process.env, TASKQ_LOG_LEVEL: level } });
 }
 
+/** Run this role's hot path on a side queue (see protocol.ts, WARMUP), then remove what it left. */
+async function warmUp(app: App, job: Job): Promise<void> {
+  // The round-trip client warms up in its measured step: it needs the worker, which starts at "go".
+  if (job.warmup <= 0 || job.role === 'rtt') return;
+  const queue = warmupQueue(job);
+  const args = Array.from({ length: job.warmup }, (_, i) => [i] as [number]);
+  if (job.role === 'enqueue-bulk') await app.sendMany(TASK_NAME, args, { queue });
+  else await windowed(job.warmup, job.role === 'enqueue-one' ? job.warmup : 100, (i) => app.sendTask(TASK_NAME, [i], {}, { queue }));
+  if (job.role === 'drain') {
+    const worker = new Worker(app, { concurrency: job.concurrency, queues: [queue] });
+    await worker.start();
+    await until(() => (worker.stats().processed[TASK_NAME] ?? 0) >= job.warmup);
+    await worker.stop();
+  }
+  await (await app.getBroker()).purge(queue);
+}
+
 /** Set up, then return the measured step. */
 export async function prepare(job: Job): Promise<() => Promise<ChildResult>> {
   const app = makeApp(job);
   const noop = app.task(TASK_NAME, (i: number) => i);
   await app.getBroker();
   await app.getBackend();
+  await warmUp(app, job);
   switch (job.role) {
     case 'enqueue-one':
     case 'produce':
@@ -53,7 +71,8 @@ export async function prepare(job: Job): Promise<() => Promise<ChildResult>> {
     }
     case 'rtt':
       return async () => {
-        await (await noop.delay(-1)).get({ timeout: 60_000 });
+        // Unmeasured round trips first (the JIT's warm-up; at least one, to connect the result subscriber).
+        for (let i = 0; i < rttWarmups(job.warmup); i++) await (await noop.delay(-1)).get({ timeout: 60_000 });
         const samples: number[] = [];
         const t0 = performance.now();
         for (let i = 0; i < job.jobs; i++) {

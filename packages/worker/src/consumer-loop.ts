@@ -462,11 +462,11 @@ export class ConsumerLoop {
   }
 
   private logOutcome(t: Tracked, outcome: TraceOutcome): void {
+    if (outcome.kind === 'success' && !this.log.isLevelEnabled('info')) return;
     const { task: name, id } = t.delivery.message.headers;
     const label = `${name}[${id}]`;
     switch (outcome.kind) {
       case 'success': {
-        if (!this.log.isLevelEnabled('info')) return;
         const runtime = outcome.runtimeMs / 1000;
         this.log.info({ taskId: id, taskName: name, runtime }, `Task ${label} succeeded in ${runtime.toFixed(4)}s`);
         return;

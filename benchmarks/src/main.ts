@@ -4,7 +4,7 @@
  * Every measured side runs in its own child process (one per system, row and
  * run); each figure is the median of BENCH_RUNS runs. See ../README.md.
  *
- *   pnpm bench [--only redis|amqp]     BENCH_RUNS=3 BENCH_JOBS=20000 BENCH_RTT=1000
+ *   pnpm bench [--only redis|amqp]     BENCH_RUNS=5 BENCH_JOBS=20000 BENCH_RTT=1000 BENCH_WARMUP=5000
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -436,7 +436,7 @@ async function main(): Promise<void> {
   const md = [
     `## pnpm bench — ${new Date().toISOString().slice(0, 10)}`,
     '',
-    `Medians of ${RUNS} runs, ${JOBS} no-op jobs per row (${RTT} for round trips; Celery drains ${CELERY_JOBS}, its throughput taken from the spread of its results' date_done). ${versions()}. Took ${Math.round((Date.now() - started) / 1000)} s.`,
+    `Medians of ${RUNS} runs, ${JOBS} no-op jobs per row (${RTT} for round trips; Celery drains ${CELERY_JOBS}, its throughput taken from the spread of its results' date_done). ${WARMUP > 0 ? `Each taskq and BullMQ child of the Redis rows first runs ${WARMUP} unmeasured jobs on a side queue (JIT warm-up; the round-trip client ${rttWarmups(WARMUP)} round trips); the "cold processes" row and the RabbitMQ rows do not.` : 'Cold processes: no warm-up.'} ${versions()}. Took ${Math.round((Date.now() - started) / 1000)} s.`,
     '',
     table(),
   ].join('\n');

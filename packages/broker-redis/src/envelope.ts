@@ -31,7 +31,7 @@ export function buildEnvelope(message: TaskMessage, routingKey: string, exchange
   const wire = toWireMessage(message);
   const p = wire.properties;
   const extra: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(p)) if (!TRANSPORT_PROPERTIES.has(k)) extra[k] = v;
+  for (const k in p) if (!TRANSPORT_PROPERTIES.has(k)) setOwn(extra, k, p[k]);
   const deliveryTag = randomUUID();
   const properties: Record<string, unknown> = { correlation_id: p.correlation_id };
   if (p.reply_to !== undefined && p.reply_to !== null) properties.reply_to = p.reply_to;

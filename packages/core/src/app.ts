@@ -58,6 +58,8 @@ export class App {
   /** Lifecycle hooks (Celery's signals): `app.signals.on('taskFailure', fn)`. See signals.ts. */
   readonly signals: Signals = new Signals((error, signal) => this.log.error({ err: error, signal }, `a ${signal} signal handler failed`));
   private brokerPromise: Promise<Broker> | undefined;
+  /** The broker once `getBroker()` has resolved it (cleared by close). */
+  private readyBroker: Broker | undefined;
   private backendPromise: Promise<ResultBackend> | undefined;
   private eagerBackend: MemoryResultBackend | undefined;
   private controlClient: Control | undefined;
@@ -67,7 +69,10 @@ export class App {
     this.conf = Object.freeze(resolveConfig(config, env ?? process.env));
     // The default logger takes its level from the same environment as the rest of the config.
     this.log = logger ?? createLogger((env ?? process.env).TASKQ_LOG_LEVEL ?? 'info');
-    if (broker) this.brokerPromise = Promise.resolve(broker);
+    if (broker) {
+      this.brokerPromise = Promise.resolve(broker);
+      this.readyBroker = broker;
+    }
     if (backend) this.backendPromise = Promise.resolve(backend);
   }
 
@@ -249,21 +254,38 @@ export class App {
   }
 
   /** Publish a built message, retrying broker connection failures per the policy. */
-  async publish(message: TaskMessage, route: PublishRoute, policy?: RetryPolicy): Promise<void> {
-    const broker = await this.getBroker();
-    await this.withPublishRetry(() => broker.publish(message, route), policy);
+  publish(message: TaskMessage, route: PublishRoute, policy?: RetryPolicy): Promise<void> {
+    // Connected: hand the message to the broker at once, without awaiting the broker's promise and
+    // a retry loop per message (a busy producer sends thousands a second); the retry policy comes
+    // in only after a failure.
+    const broker = this.readyBroker;
+    if (broker) return this.withPublishRetry(() => broker.publish(message, route), policy);
+    return this.getBroker().then((b) => this.withPublishRetry(() => b.publish(message, route), policy));
   }
 
-  private async withPublishRetry(send: () => Promise<void>, policy: RetryPolicy | undefined): Promise<void> {
+  /** Send once; on a connection error, send again as `policy` allows. */
+  private withPublishRetry(send: () => Promise<void>, policy: RetryPolicy | undefined): Promise<void> {
+    let sent: Promise<void>;
+    try {
+      sent = send();
+    } catch (error) {
+      sent = Promise.reject(error);
+    }
+    return policy ? sent.catch((error: unknown) => this.retryPublish(send, policy, error)) : sent;
+  }
+
+  private async retryPublish(send: () => Promise<void>, policy: RetryPolicy, first: unknown): Promise<void> {
+    let error = first;
     for (let attempt = 0; ; attempt++) {
+      if (attempt >= policy.maxRetries || !isTaskqError(error, 'TASKQ_ERR_BROKER_CONNECTION')) throw error;
+      const delay = publishRetryDelay(policy, attempt);
+      this.log.warn({ err: error, attempt: attempt + 1, delay }, 'publish failed, retrying');
+      await new Promise((r) => setTimeout(r, delay * 1000));
       try {
         await send();
         return;
-      } catch (error) {
-        if (!policy || attempt >= policy.maxRetries || !isTaskqError(error, 'TASKQ_ERR_BROKER_CONNECTION')) throw error;
-        const delay = publishRetryDelay(policy, attempt);
-        this.log.warn({ err: error, attempt: attempt + 1, delay }, 'publish failed, retrying');
-        await new Promise((r) => setTimeout(r, delay * 1000));
+      } catch (e) {
+        error = e;
       }
     }
   }
@@ -314,14 +336,24 @@ export class App {
 
   /** The connected broker, created from `brokerUrl` on first use. */
   getBroker(): Promise<Broker> {
-    this.brokerPromise ??= (async () => {
-      const broker = await createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log, oid: this.oid });
-      await broker.connect();
-      return broker;
-    })().catch((error) => {
-      this.brokerPromise = undefined;
-      throw error;
-    });
+    if (!this.brokerPromise) {
+      const pending = (async () => {
+        const broker = await createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log, oid: this.oid });
+        await broker.connect();
+        return broker;
+      })().catch((error) => {
+        this.brokerPromise = undefined;
+        throw error;
+      });
+      this.brokerPromise = pending;
+      // Remembered for publish() unless the app was closed meanwhile.
+      void pending.then(
+        (broker) => {
+          if (this.brokerPromise === pending) this.readyBroker = broker;
+        },
+        () => {},
+      );
+    }
     return this.brokerPromise;
   }
 
@@ -347,6 +379,7 @@ export class App {
   async close(): Promise<void> {
     const [broker, backend] = [this.brokerPromise, this.backendPromise];
     this.brokerPromise = undefined;
+    this.readyBroker = undefined;
     this.backendPromise = undefined;
     await Promise.allSettled([broker?.then((b) => b.close()), backend?.then((b) => b.close())]);
   }

@@ -82,7 +82,7 @@ export class AsyncPool implements Pool {
       // the caller's reaction to this one: a finished task is handled before the next begins.
       this.run(waiter.job).then(
         (outcome) => {
-          waiter.resolve({ started: true, outcome });
+          waiter.resolve(this.toStarted(outcome));
           queueMicrotask(this.releaseSlot);
         },
         (error: unknown) => {

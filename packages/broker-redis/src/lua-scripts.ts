@@ -17,6 +17,9 @@
  * ARGV[1] max messages   ARGV[2] now (unix seconds, float)   ARGV[3] n queues
  * ARGV[4..3+n] queue names q1..qn
  * ARGV[4+n..] delivery tags to acknowledge first (pending acks ride along, at most 500)
+ * A single queue is read with RPOP's count (Redis 6.2+, one RPOP per message
+ * on an older server); the unacked records of the batch are written with one
+ * ZADD and one HSET.
  * Returns a flat list of triples: q, delivery_tag, envelope      (a message)
  *                              or -q, reason, first 200 bytes     (dead-lettered)
  * where q is the queue's position in ARGV[4..] (1-based): an integer reply,
@@ -45,8 +48,73 @@ local function sole(raw, key)
 end
 local nbands = (#KEYS - 3) / nq
 local out = {}
+-- The unacked records of the whole fetch go in one ZADD and one HSET at the end: a redis.call
+-- per message costs more than the write it makes.
+local scores = {}
+local entries = {}
 local taken = 0
-for b = 0, nbands - 1 do
+local function take(q, raw)
+  taken = taken + 1
+  local queue = ARGV[3 + q]
+  local reason = nil
+  local tag = nil
+  local exchange = ''
+  local rk = queue
+  -- Fast path: the tag and routing of a well-formed envelope, found without decoding it.
+  -- "properties", "delivery_tag" and "delivery_info" must each occur exactly once (a key of
+  -- that name nested in the headers makes it ambiguous), the two after "properties", and
+  -- their values must be plain strings (no backslash: an escaped character such as a
+  -- Python-written \\u00e9 must be decoded); anything else takes the full decode.
+  local fast = false
+  if string.byte(raw, 1) == 123 then
+    local p = sole(raw, '"properties":')
+    local e = p and sole(raw, '"delivery_tag":')
+    local d = e and sole(raw, '"delivery_info":')
+    if d and e > p and d > p then
+      local t = string.match(raw, '^ ?"([^"\\\\]+)"', e + 1)
+      local ex, r = string.match(raw, '^ ?{"exchange": ?"([^"\\\\]*)", ?"routing_key": ?"([^"\\\\]*)"}', d + 1)
+      if t and ex then
+        tag, exchange, rk, fast = t, ex, r, true
+      end
+    end
+  end
+  if not fast then
+    local ok, env = pcall(cjson.decode, raw)
+    if not ok or type(env) ~= 'table' then
+      reason = 'not JSON: the entry is not a kombu envelope'
+    elseif type(env['properties']) ~= 'table' then
+      reason = 'properties missing: not a kombu envelope'
+    else
+      local props = env['properties']
+      tag = props['delivery_tag']
+      if type(tag) ~= 'string' or tag == '' then
+        reason = 'properties.delivery_tag missing: the delivery cannot be tracked'
+      elseif type(props['delivery_info']) == 'table' then
+        local info = props['delivery_info']
+        if type(info['exchange']) == 'string' then exchange = info['exchange'] end
+        if type(info['routing_key']) == 'string' then rk = info['routing_key'] end
+      end
+    end
+  end
+  local n = #out
+  if reason then
+    redis.call('LPUSH', KEYS[3], cjson.encode({queue = queue, reason = reason, dead_lettered_at = tonumber(now), message = raw}))
+    out[n + 1] = -q
+    out[n + 2] = reason
+    out[n + 3] = string.sub(raw, 1, 200)
+  else
+    local m = #scores
+    scores[m + 1] = now
+    scores[m + 2] = tag
+    entries[m + 1] = tag
+    entries[m + 2] = '[' .. raw .. ',' .. jstr(exchange) .. ',' .. jstr(rk) .. ']'
+    out[n + 1] = q
+    out[n + 2] = tag
+    out[n + 3] = raw
+  end
+end
+-- One message per queue in turn, until a round takes nothing.
+local function turns(b)
   local progress = true
   while progress and taken < max do
     progress = false
@@ -55,63 +123,29 @@ for b = 0, nbands - 1 do
       local raw = redis.call('RPOP', KEYS[3 + b * nq + q])
       if raw then
         progress = true
-        taken = taken + 1
-        local queue = ARGV[3 + q]
-        local reason = nil
-        local tag = nil
-        local exchange = ''
-        local rk = queue
-        -- Fast path: the tag and routing of a well-formed envelope, found without decoding it.
-        -- "properties", "delivery_tag" and "delivery_info" must each occur exactly once (a key of
-        -- that name nested in the headers makes it ambiguous), the two after "properties", and
-        -- their values must be plain strings (no backslash: an escaped character such as a
-        -- Python-written \\u00e9 must be decoded); anything else takes the full decode.
-        local fast = false
-        if string.byte(raw, 1) == 123 then
-          local p = sole(raw, '"properties":')
-          local e = p and sole(raw, '"delivery_tag":')
-          local d = e and sole(raw, '"delivery_info":')
-          if d and e > p and d > p then
-            local t = string.match(raw, '^ ?"([^"\\\\]+)"', e + 1)
-            local ex, r = string.match(raw, '^ ?{"exchange": ?"([^"\\\\]*)", ?"routing_key": ?"([^"\\\\]*)"}', d + 1)
-            if t and ex then
-              tag, exchange, rk, fast = t, ex, r, true
-            end
-          end
-        end
-        if not fast then
-          local ok, env = pcall(cjson.decode, raw)
-          if not ok or type(env) ~= 'table' then
-            reason = 'not JSON: the entry is not a kombu envelope'
-          elseif type(env['properties']) ~= 'table' then
-            reason = 'properties missing: not a kombu envelope'
-          else
-            local props = env['properties']
-            tag = props['delivery_tag']
-            if type(tag) ~= 'string' or tag == '' then
-              reason = 'properties.delivery_tag missing: the delivery cannot be tracked'
-            elseif type(props['delivery_info']) == 'table' then
-              local info = props['delivery_info']
-              if type(info['exchange']) == 'string' then exchange = info['exchange'] end
-              if type(info['routing_key']) == 'string' then rk = info['routing_key'] end
-            end
-          end
-        end
-        if reason then
-          redis.call('LPUSH', KEYS[3], cjson.encode({queue = queue, reason = reason, dead_lettered_at = tonumber(now), message = raw}))
-          out[#out + 1] = -q
-          out[#out + 1] = reason
-          out[#out + 1] = string.sub(raw, 1, 200)
-        else
-          redis.call('ZADD', KEYS[2], now, tag)
-          redis.call('HSET', KEYS[1], tag, '[' .. raw .. ',' .. jstr(exchange) .. ',' .. jstr(rk) .. ']')
-          out[#out + 1] = q
-          out[#out + 1] = tag
-          out[#out + 1] = raw
-        end
+        take(q, raw)
       end
     end
   end
+end
+for b = 0, nbands - 1 do
+  if taken >= max then break end
+  if nq == 1 then
+    -- A single queue has no turns to take: all of the band's share in one RPOP with a count
+    -- (Redis 6.2+; an older server refuses the count, and gets one RPOP per message).
+    local got = redis.pcall('RPOP', KEYS[4 + b], max - taken)
+    if type(got) == 'table' and got['err'] then
+      turns(b)
+    elseif got then
+      for i = 1, #got do take(1, got[i]) end
+    end
+  else
+    turns(b)
+  end
+end
+if #scores > 0 then
+  redis.call('ZADD', KEYS[2], unpack(scores))
+  redis.call('HSET', KEYS[1], unpack(entries))
 end
 return out
 `;
@@ -192,7 +226,8 @@ return 0
  * Store task results, each unless a SUCCESS is already stored under its key
  * (Celery's rule), and publish each on its key's channel, in one step
  * (Celery: GET, then MULTI SETEX + PUBLISH, per result). Every result of one
- * event-loop turn goes in one call: a script run per result cost more in
+ * event-loop turn goes in one call, and their current values are read with
+ * one MGET: a script run per result, or a redis.call per read, cost more in
  * Redis than the writes themselves.
  * KEYS[i] celery-task-meta-<id>
  * ARGV[1] expiry seconds (0 = no expiry)   ARGV[i + 1] meta JSON of KEYS[i]
@@ -201,11 +236,12 @@ return 0
 export const STORE_RESULTS_LUA = `
 local ttl = tonumber(ARGV[1])
 local out = {}
+local stored = redis.call('MGET', unpack(KEYS))
 for i = 1, #KEYS do
   local key = KEYS[i]
   local meta = ARGV[i + 1]
   local keep = false
-  local cur = redis.call('GET', key)
+  local cur = stored[i]
   if cur then
     local ok, old = pcall(cjson.decode, cur)
     keep = ok and type(old) == 'table' and old['status'] == 'SUCCESS'

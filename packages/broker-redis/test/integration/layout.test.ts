@@ -224,4 +224,21 @@ describe('fetch and ack', () => {
     expect(order.slice(2)).toEqual(['a3', 'b9']);
     await Promise.all(got.map((d) => d.ack()));
   });
+
+  it('fills one fetch of a single queue band by band, oldest first, and records each taken message as unacked', async () => {
+    const q = queueName();
+    for (const [name, priority] of [['p3-1', 3], ['p0-1', 0], ['p3-2', 3], ['p0-2', 0], ['p3-3', 3], ['p6-1', 6]] as const) await send(q, [name], priority);
+    // One fetch of 4: all of band 0 (2), then the two oldest of band 3; band 6 is not reached.
+    const got = await take([q], 4);
+    expect(got.map((d) => d.message.body[0][0])).toEqual(['p0-1', 'p0-2', 'p3-1', 'p3-2']);
+    const tags = got.map((d) => (d as RedisDelivery).deliveryTag);
+    for (const tag of tags) {
+      expect(await raw.hexists(`${prefix}unacked`, tag)).toBe(1);
+      expect(await raw.zscore(`${prefix}unacked_index`, tag)).not.toBeNull();
+    }
+    expect(await raw.llen(`${prefix}${q}${SEP}3`)).toBe(1);
+    expect(await raw.llen(`${prefix}${q}${SEP}6`)).toBe(1);
+    await Promise.all(got.map((d) => d.ack()));
+    for (const tag of tags) expect(await raw.hexists(`${prefix}unacked`, tag)).toBe(0);
+  });
 });

@@ -357,9 +357,13 @@ export class RedisBroker implements Broker {
     const l = this.layout;
     const keys = [l.unacked, l.unackedIndex, l.deadLetter];
     for (const step of l.prioritySteps) for (const q of queues) keys.push(l.bandKey(q, step));
-    await waitReady(this.client, Number.POSITIVE_INFINITY, 'fetch');
-    // The consumer may have stopped while we waited for a reconnect: take nothing then.
-    if (!stillWanted()) return [];
+    // Connected: the script call is written now, in the caller's turn (the consumer starts the
+    // next fetch before it hands out a batch, and that round trip should overlap the work).
+    if (this.client.status !== 'ready') {
+      await waitReady(this.client, Number.POSITIVE_INFINITY, 'fetch');
+      // The consumer may have stopped while we waited for a reconnect: take nothing then.
+      if (!stillWanted()) return [];
+    }
     // Pending acks ride along (one write and one script run fewer), unless a flush is already writing them.
     const acks = this.ackFlushing ? [] : this.ackBatch();
     if (acks.length > 0) this.ackFlushing = true;

@@ -19,7 +19,12 @@ export class RedisConsumer implements Consumer {
   private readonly held = new Map<string, RedisDelivery>();
   private stopped = false;
   private closed = false;
-  private fetching: Promise<void> | undefined;
+  /** A fetch script call is on its way (one at a time). */
+  private fetching = false;
+  /** Messages taken by a returned fetch and not yet handed out: they count against the prefetch. */
+  private unopened = 0;
+  /** Fetches not finished handing out their batch (awaited by stop). */
+  private readonly active = new Set<Promise<void>>();
   private again = false;
   private rotation = 0;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -47,7 +52,7 @@ export class RedisConsumer implements Consumer {
   }
 
   private free(): number {
-    return this.prefetch > 0 ? Math.min(MAX_BATCH, this.prefetch - this.held.size) : MAX_BATCH;
+    return this.prefetch > 0 ? Math.min(MAX_BATCH, this.prefetch - this.held.size - this.unopened) : MAX_BATCH;
   }
 
   /** Look for messages now (a wake-up, a freed slot, a reconnect). */
@@ -58,19 +63,29 @@ export class RedisConsumer implements Consumer {
       return;
     }
     const n = this.free();
+    // No room (`again` stays set when it was): a release, or the end of a batch's hand-out, kicks again.
     if (n <= 0) return;
+    this.again = false;
     if (this.pollTimer) {
       clearTimeout(this.pollTimer);
       this.pollTimer = undefined;
     }
-    this.fetching = this.fetchOnce(n).finally(() => {
-      this.fetching = undefined;
-      if (this.stopped) return;
-      if (this.again) {
-        this.again = false;
-        this.kick();
-      } else this.arm();
-    });
+    this.fetching = true;
+    const run = this.fetchOnce(n).finally(() => this.active.delete(run));
+    this.active.add(run);
+  }
+
+  /**
+   * The fetch script call is over (its batch taken, or it failed): the next
+   * one may go out — before this batch is handed out, so that the round trip
+   * overlaps the work on this batch instead of idling the worker between
+   * batches. Its size counts the messages not handed out yet.
+   */
+  private fetched(): void {
+    this.fetching = false;
+    if (this.stopped) return;
+    if (this.again) this.kick();
+    else this.arm();
   }
 
   /** Sleep until the next poll (or a wake-up, whichever comes first). */
@@ -96,11 +111,17 @@ export class RedisConsumer implements Consumer {
       this.broker.log.warn({ err: error, queues: this.queues }, 'fetch failed; retrying');
       await new Promise((r) => setTimeout(r, this.retryDelayMs));
       this.again = true;
+      this.fetched();
       return;
     }
     // Fair turns between queues, as kombu rotates its BRPOP key list.
     this.rotation = (this.rotation + 1) % k;
+    // A full batch: more may be waiting, fetch again at once.
+    if (entries.length >= n) this.again = true;
+    this.unopened += entries.length;
+    this.fetched();
     for (const entry of entries) {
+      this.unopened--;
       if (entry.kind === 'invalid') {
         this.reportInvalid(entry.queue, new DecodeError('envelope', entry.reason), entry.preview);
         continue;
@@ -131,7 +152,8 @@ export class RedisConsumer implements Consumer {
         this.broker.log.error({ err: error }, 'onDelivery threw; the delivery stays unacked until acked, rejected or the consumer closes');
       }
     }
-    if (entries.length >= n) this.again = true;
+    // A fetch wanted while the batch filled the window: entries that were not held (dead-lettered) made room.
+    if (this.again && !this.fetching) this.kick();
   }
 
   private reportInvalid(queue: string, error: DecodeError | SerializationError, preview: string): void {
@@ -167,7 +189,7 @@ export class RedisConsumer implements Consumer {
     this.broker.detach(this);
     // A fetch in flight has already taken its messages: let it hand them out.
     // (One still waiting for a reconnect takes nothing once stopped; do not wait for Redis.)
-    if (this.broker.isReady()) await this.fetching;
+    if (this.broker.isReady()) await Promise.all(this.active);
   }
 
   async close(): Promise<void> {

@@ -38,4 +38,40 @@ describe('prefetch refill', () => {
     expect(got[4]!.message.headers.task).toMatch(/^backlog\./);
     await c.close();
   });
+
+  it('sends the next fetch before handing out a full batch, and never holds more than the prefetch', async () => {
+    const q = `refill-${randomUUID().slice(0, 8)}`;
+    await broker.publishMany(Array.from({ length: 250 }, (_, i) => ({ message: buildTaskMessage({ task: 'overlap', args: [i] }), route: { queue: q } })));
+    const fetch = broker.fetch.bind(broker);
+    const sizes: number[] = [];
+    broker.fetch = (queues, max, stillWanted) => {
+      sizes.push(max);
+      return fetch(queues, max, stillWanted);
+    };
+    const fetchesAtFirstDelivery: number[] = [];
+    const got: Delivery[] = [];
+    try {
+      const c = await broker.consume(
+        [q],
+        (d) => {
+          if (got.length === 0) fetchesAtFirstDelivery.push(sizes.length);
+          got.push(d);
+        },
+        { prefetch: 150 },
+      );
+      await until(() => got.length === 150, 5000, 'a full window');
+      // The first batch (100) was taken; the second fetch, for the 50 slots it left, went out before its first delivery.
+      expect(fetchesAtFirstDelivery).toEqual([2]);
+      expect(sizes.slice(0, 2)).toEqual([100, 50]);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(got).toHaveLength(150);
+      expect(await raw.hlen(`${prefix}unacked`)).toBe(150);
+      await Promise.all(got.map((d) => d.ack()));
+      await until(() => got.length === 250, 5000, 'the rest once the window is free');
+      await Promise.all(got.slice(150).map((d) => d.ack()));
+      await c.close();
+    } finally {
+      broker.fetch = fetch;
+    }
+  });
 });

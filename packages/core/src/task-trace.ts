@@ -65,36 +65,87 @@ export function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promis
   });
 }
 
-async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
-  const h = message.headers;
-  const task = app.tasks.get(h.task);
-  if (!task) {
-    const error = new TaskNotRegisteredError(h.task);
-    await storeState(app, message, env, 'FAILURE', error, undefined);
-    return { kind: 'failure', error, runtimeMs: 0, excType: 'NotRegistered' };
-  }
-  const ignoreResult = h.ignore_result || task.options.ignoreResult === true;
-  if (h.expires) {
-    const expires = parseIsoDate(h.expires);
-    if (expires && expires.getTime() <= Date.now()) {
-      if (!ignoreResult) await storeState(app, message, env, 'REVOKED', new TaskRevokedError('expired'), task);
-      return { kind: 'revoked', reason: 'expired' };
+/**
+ * Not an async function: a task with no time limit and no STARTED state to
+ * store is called in the caller's turn, and a value it returns is stored
+ * and reported without an async frame or an extra turn per task. The rest
+ * (limits, STARTED, expiry, an unknown task) takes {@link runGuarded}.
+ */
+function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+  try {
+    const h = message.headers;
+    const task = app.tasks.get(h.task);
+    if (!task) return runUnregistered(app, message, env);
+    const ignoreResult = h.ignore_result || task.options.ignoreResult === true;
+    if (h.expires) {
+      const expires = parseIsoDate(h.expires);
+      if (expires && expires.getTime() <= Date.now()) return runExpired(app, message, env, task, ignoreResult);
     }
+    const hardLimit = h.timelimit[0] ?? task.options.timeLimit ?? env.timeLimit ?? null;
+    const softLimit = h.timelimit[1] ?? task.options.softTimeLimit ?? env.softTimeLimit ?? null;
+    if (hardLimit !== null || softLimit !== null || (app.conf.taskTrackStarted && !ignoreResult)) {
+      return runGuarded(app, message, env, task, ignoreResult, hardLimit, softLimit);
+    }
+    // Only a bound task (`bind: true`) is handed a context; the others never see one, so none is made.
+    // Without time limits nothing but the caller aborts the task: it gets the caller's signal as is.
+    const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [null, null], undefined) : UNBOUND;
+    const callArgs = callArguments(message);
+    env.onStart?.();
+    const started = performance.now();
+    let returned: unknown;
+    try {
+      returned = task.run(ctx, callArgs);
+    } catch (thrown) {
+      return settle(app, message, env, task, ignoreResult, true, thrown, performance.now() - started);
+    }
+    if (!isThenable(returned)) return settle(app, message, env, task, ignoreResult, false, returned, performance.now() - started);
+    return Promise.resolve(returned).then(
+      (value) => settle(app, message, env, task, ignoreResult, false, value, performance.now() - started),
+      (thrown: unknown) => settle(app, message, env, task, ignoreResult, true, thrown, performance.now() - started),
+    );
+  } catch (error) {
+    return Promise.reject(error);
   }
-  const hardLimit = message.headers.timelimit[0] ?? task.options.timeLimit ?? env.timeLimit ?? null;
-  const softLimit = message.headers.timelimit[1] ?? task.options.softTimeLimit ?? env.softTimeLimit ?? null;
+}
+
+/** A task name this app does not know: FAILURE (NotRegistered). */
+async function runUnregistered(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
+  const error = new TaskNotRegisteredError(message.headers.task);
+  await storeState(app, message, env, 'FAILURE', error, undefined);
+  return { kind: 'failure', error, runtimeMs: 0, excType: 'NotRegistered' };
+}
+
+/** Past its `expires`: not run, REVOKED (Celery's "expired"). */
+async function runExpired(app: App, message: TaskMessage, env: TraceEnv, task: Task, ignoreResult: boolean): Promise<TraceOutcome> {
+  if (!ignoreResult) await storeState(app, message, env, 'REVOKED', new TaskRevokedError('expired'), task);
+  return { kind: 'revoked', reason: 'expired' };
+}
+
+/** The positional arguments the task function is called with: kwargs ride last when there are any. */
+function callArguments(message: TaskMessage): unknown[] {
   const [args, kwargs] = message.body;
-  // Without time limits nothing but the caller aborts the task: hand it the caller's signal as is,
-  // and only when the task asks for it (an AbortController per task showed in profiles).
+  return hasOwnKeys(kwargs) ? [...args, kwargs] : args;
+}
+
+/** A task under a time limit, or one whose STARTED state is stored first. */
+async function runGuarded(
+  app: App,
+  message: TaskMessage,
+  env: TraceEnv,
+  task: Task,
+  ignoreResult: boolean,
+  hardLimit: number | null,
+  softLimit: number | null,
+): Promise<TraceOutcome> {
+  // An AbortController only when there is a limit to fire it (one per task showed in profiles).
   const controller = hardLimit === null && softLimit === null ? undefined : new AbortController();
   const onOuterAbort = controller && ((): void => controller.abort(env.signal?.reason));
   if (onOuterAbort) {
     env.signal?.addEventListener('abort', onOuterAbort, { once: true });
     if (env.signal?.aborted) onOuterAbort();
   }
-  // Only a bound task (`bind: true`) is handed a context; the others never see one, so none is made.
   const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [hardLimit, softLimit], controller) : UNBOUND;
-  const callArgs = hasOwnKeys(kwargs) ? [...args, kwargs] : args;
+  const callArgs = callArguments(message);
 
   if (app.conf.taskTrackStarted && !ignoreResult) await storeState(app, message, env, 'STARTED', undefined, task);
   env.onStart?.();
@@ -103,42 +154,46 @@ async function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<
   // The task's value, or (failed) its error: two variables, not a record per task.
   let value: unknown;
   let failed = false;
-  let error: unknown;
   try {
     if (!timers) {
-      // No limit to race against: a synchronous task's value is used as is, without a turn of the loop.
       const returned: unknown = task.run(ctx, callArgs);
       value = isThenable(returned) ? await returned : returned;
     } else value = await runWithinLimits(task, ctx, callArgs, hardLimit, softLimit, controller, timers);
   } catch (thrown) {
     failed = true;
-    error = controller ? softLimitReason(controller.signal, thrown) : thrown;
+    value = controller ? softLimitReason(controller.signal, thrown) : thrown;
   } finally {
     if (timers) for (const t of timers) clearTimeout(t);
     if (onOuterAbort) env.signal?.removeEventListener('abort', onOuterAbort);
   }
-  const runtimeMs = performance.now() - started;
+  return settle(app, message, env, task, ignoreResult, failed, value, performance.now() - started);
+}
 
-  if (!failed) {
-    if (!ignoreResult) {
-      try {
-        assertJsonSerialisable(value, 'the return value');
-      } catch (encodeError) {
-        if (!(encodeError instanceof EncodeError)) throw encodeError;
-        await storeState(app, message, env, 'FAILURE', encodeError, task);
-        return { kind: 'failure', error: encodeError, runtimeMs, excType: encodeError.name };
-      }
-      await storeState(app, message, env, 'SUCCESS', value, task);
-    }
-    return { kind: 'success', value, runtimeMs };
+/**
+ * The task returned `value` or (failed) threw it: store the state and
+ * classify the outcome. Not an async function: a success is one store and
+ * one reaction; the failure kinds take {@link settleFailure}.
+ */
+function settle(app: App, message: TaskMessage, env: TraceEnv, task: Task, ignoreResult: boolean, failed: boolean, value: unknown, runtimeMs: number): Promise<TraceOutcome> {
+  if (failed) return settleFailure(app, message, env, task, ignoreResult, value, runtimeMs);
+  const success: TraceOutcome = { kind: 'success', value, runtimeMs };
+  if (ignoreResult) return Promise.resolve(success);
+  try {
+    assertJsonSerialisable(value, 'the return value');
+  } catch (encodeError) {
+    if (!(encodeError instanceof EncodeError)) return Promise.reject(encodeError);
+    const outcome: TraceOutcome = { kind: 'failure', error: encodeError, runtimeMs, excType: encodeError.name };
+    return storeState(app, message, env, 'FAILURE', encodeError, task).then(() => outcome);
   }
+  return storeState(app, message, env, 'SUCCESS', value, task).then(() => success);
+}
+
+/** The task threw `error`: Ignore, Reject, Retry (its own or by autoretryFor), or FAILURE. */
+async function settleFailure(app: App, message: TaskMessage, env: TraceEnv, task: Task, ignoreResult: boolean, error: unknown, runtimeMs: number): Promise<TraceOutcome> {
+  const h = message.headers;
   if (error instanceof Ignore) return { kind: 'ignored', runtimeMs };
   if (error instanceof Reject) return { kind: 'reject', requeue: error.requeue, reason: error.message };
-  if (!(error instanceof Retry)) {
-    const auto = autoRetry(task, h.retries, error);
-    if (auto instanceof Retry) error = auto;
-    else error = auto;
-  }
+  if (!(error instanceof Retry)) error = autoRetry(task, h.retries, error);
   if (error instanceof Retry) {
     const countdown = error.eta ? Math.max(0, (error.eta.getTime() - Date.now()) / 1000) : (error.countdown ?? task.options.defaultRetryDelay);
     const retryMessage = buildRetryMessage(message, countdown, env);
@@ -287,14 +342,26 @@ function buildRetryMessage(message: TaskMessage, countdown: number, env: TraceEn
   return next;
 }
 
-async function storeState(
-  app: App,
-  message: TaskMessage,
-  env: TraceEnv,
-  status: TaskState,
-  value: unknown,
-  task: Task | undefined,
-): Promise<void> {
+/**
+ * Store `status` for the message. Not an async function (it runs for every
+ * task): the backend's promise gets one reaction, which logs a failure —
+ * and rethrows it for STARTED, the only state stored before the task runs.
+ */
+function storeState(app: App, message: TaskMessage, env: TraceEnv, status: TaskState, value: unknown, task: Task | undefined): Promise<void> {
+  let stored: Promise<void>;
+  try {
+    const meta = resultMeta(app, message, env, status, value, task);
+    const options = { replyTo: message.properties.reply_to, correlationId: message.properties.correlation_id };
+    const id = message.headers.id;
+    stored = env.backend ? env.backend.store(id, meta, options) : app.getBackend().then((backend) => backend.store(id, meta, options));
+  } catch (error) {
+    stored = Promise.reject(error);
+  }
+  return stored.then(undefined, (error: unknown) => storeFailed(app, message, status, error));
+}
+
+/** The meta Celery's backends store for a state. */
+function resultMeta(app: App, message: TaskMessage, env: TraceEnv, status: TaskState, value: unknown, task: Task | undefined): ResultMeta {
   const h = message.headers;
   let result: unknown = value;
   let traceback: string | null = null;
@@ -322,22 +389,23 @@ async function storeState(
     meta.queue = task ? (env.queue ?? null)! : (null as unknown as string);
   }
   meta.task_id = h.id;
-  try {
-    const backend = env.backend ?? (await app.getBackend());
-    await backend.store(h.id, meta, { replyTo: message.properties.reply_to, correlationId: message.properties.correlation_id });
-  } catch (error) {
-    if (status === 'STARTED') {
-      // The task has not run yet: the caller decides what becomes of its message.
-      app.log.error({ err: error, taskId: h.id, taskName: h.task, state: status }, `Task ${h.task}[${h.id}] could not store its STARTED state`);
-      throw error;
-    }
-    // The task did run (or was discarded): rethrowing would make the worker dead-letter a message whose
-    // work is done. As Celery ("failed to store result"), log it and report the outcome; the result
-    // store is at-most-once.
-    app.log.error(
-      { err: error, taskId: h.id, taskName: h.task, state: status },
-      `Task ${h.task}[${h.id}] failed to store result (${status}): ${error instanceof Error ? error.message : String(error)}`,
-    );
+  return meta;
+}
+
+/** A state the backend did not take. */
+function storeFailed(app: App, message: TaskMessage, status: TaskState, error: unknown): void {
+  const h = message.headers;
+  if (status === 'STARTED') {
+    // The task has not run yet: the caller decides what becomes of its message.
+    app.log.error({ err: error, taskId: h.id, taskName: h.task, state: status }, `Task ${h.task}[${h.id}] could not store its STARTED state`);
+    throw error;
   }
+  // The task did run (or was discarded): rethrowing would make the worker dead-letter a message whose
+  // work is done. As Celery ("failed to store result"), log it and report the outcome; the result
+  // store is at-most-once.
+  app.log.error(
+    { err: error, taskId: h.id, taskName: h.task, state: status },
+    `Task ${h.task}[${h.id}] failed to store result (${status}): ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 

@@ -25,7 +25,7 @@ const queue = `bench-profile-e2e-${process.pid}`;
 
 const app = createApp({ name: 'bench', brokerUrl: REDIS_URL, resultBackend: REDIS_URL, defaultQueue: queue, env: { ...process.env, TASKQ_LOG_LEVEL: 'warn' } });
 app.task('bench.noop', (i: number) => i);
-const worker = new Worker(app, { concurrency: 100, queues: [queue] });
+const worker = new Worker(app, { concurrency: 100, queues: [queue], prefetchMultiplier: Number(process.env.BENCH_PREFETCH_MULTIPLIER ?? 4) });
 const processed = (): number => worker.stats().processed['bench.noop'] ?? 0;
 await app.getBroker();
 await app.getBackend();

@@ -52,8 +52,12 @@ local out = {}
 -- per message costs more than the write it makes.
 local scores = {}
 local entries = {}
+-- What was popped for delivery (its band key, its entry), to push it back if the script fails.
+local fromKeys = {}
+local popped = {}
+local failure = nil
 local taken = 0
-local function take(q, raw)
+local function take(q, key, raw)
   taken = taken + 1
   local queue = ARGV[3 + q]
   local reason = nil
@@ -108,44 +112,71 @@ local function take(q, raw)
     scores[m + 2] = tag
     entries[m + 1] = tag
     entries[m + 2] = '[' .. raw .. ',' .. jstr(exchange) .. ',' .. jstr(rk) .. ']'
+    fromKeys[#fromKeys + 1] = key
+    popped[#popped + 1] = raw
     out[n + 1] = q
     out[n + 2] = tag
     out[n + 3] = raw
   end
 end
--- One message per queue in turn, until a round takes nothing.
+-- An error reply of redis.pcall (a Lua table with an err field; a popped list is a table without one).
+local function isError(r)
+  return type(r) == 'table' and r['err'] ~= nil
+end
+-- One message per queue in turn, until a round takes nothing (or a pop fails: failure is set).
 local function turns(b)
   local progress = true
   while progress and taken < max do
     progress = false
     for q = 1, nq do
       if taken >= max then break end
-      local raw = redis.call('RPOP', KEYS[3 + b * nq + q])
+      local key = KEYS[3 + b * nq + q]
+      local raw = redis.pcall('RPOP', key)
+      if isError(raw) then
+        failure = raw
+        return
+      end
       if raw then
         progress = true
-        take(q, raw)
+        take(q, key, raw)
       end
     end
   end
 end
 for b = 0, nbands - 1 do
-  if taken >= max then break end
+  if taken >= max or failure then break end
   if nq == 1 then
     -- A single queue has no turns to take: all of the band's share in one RPOP with a count
     -- (Redis 6.2+; an older server refuses the count, and gets one RPOP per message).
-    local got = redis.pcall('RPOP', KEYS[4 + b], max - taken)
-    if type(got) == 'table' and got['err'] then
-      turns(b)
+    local key = KEYS[4 + b]
+    local got = redis.pcall('RPOP', key, max - taken)
+    if isError(got) then
+      if string.find(got['err'], 'wrong number of arguments', 1, true) then turns(b) else failure = got end
     elseif got then
-      for i = 1, #got do take(1, got[i]) end
+      for i = 1, #got do take(1, key, got[i]) end
     end
   else
     turns(b)
   end
 end
+-- All or nothing: a script that fails half-way is not rolled back by Redis, so what it popped for
+-- delivery goes back to the consumer end of its list, in its order, and the error is returned
+-- (a band key that is not a list, unacked keys of the wrong type). Dead-lettered entries stay there.
+local function undo(err)
+  for i = #popped, 1, -1 do redis.call('RPUSH', fromKeys[i], popped[i]) end
+  return err
+end
+if failure then return undo(failure) end
 if #scores > 0 then
-  redis.call('ZADD', KEYS[2], unpack(scores))
-  redis.call('HSET', KEYS[1], unpack(entries))
+  local r = redis.pcall('ZADD', KEYS[2], unpack(scores))
+  if isError(r) then return undo(r) end
+  r = redis.pcall('HSET', KEYS[1], unpack(entries))
+  if isError(r) then
+    local tags = {}
+    for i = 2, #scores, 2 do tags[#tags + 1] = scores[i] end
+    redis.call('ZREM', KEYS[2], unpack(tags))
+    return undo(r)
+  end
 end
 return out
 `;
@@ -237,11 +268,13 @@ export const STORE_RESULTS_LUA = `
 local ttl = tonumber(ARGV[1])
 local out = {}
 local stored = redis.call('MGET', unpack(KEYS))
+local written = {}
 for i = 1, #KEYS do
   local key = KEYS[i]
   local meta = ARGV[i + 1]
   local keep = false
-  local cur = stored[i]
+  -- A key stored earlier in this same call: its new value, not the one MGET read.
+  local cur = written[key] or stored[i]
   if cur then
     local ok, old = pcall(cjson.decode, cur)
     keep = ok and type(old) == 'table' and old['status'] == 'SUCCESS'
@@ -255,6 +288,7 @@ for i = 1, #KEYS do
       redis.call('SET', key, meta)
     end
     redis.call('PUBLISH', key, meta)
+    written[key] = meta
     out[i] = 1
   end
 end

@@ -353,7 +353,8 @@ function storeState(app: App, message: TaskMessage, env: TraceEnv, status: TaskS
     const meta = resultMeta(app, message, env, status, value, task);
     const options = { replyTo: message.properties.reply_to, correlationId: message.properties.correlation_id };
     const id = message.headers.id;
-    stored = env.backend ? env.backend.store(id, meta, options) : app.getBackend().then((backend) => backend.store(id, meta, options));
+    // Promise.resolve: a backend may hand back another thenable (a native promise passes as is).
+    stored = env.backend ? Promise.resolve(env.backend.store(id, meta, options)) : app.getBackend().then((backend) => backend.store(id, meta, options));
   } catch (error) {
     stored = Promise.reject(error);
   }

@@ -42,6 +42,20 @@ describe('redis result backend', () => {
     expect(ttl).toBeLessThanOrEqual(3600);
   });
 
+  it('never overwrites a stored SUCCESS (Celery\'s rule), also when both writes go in one batch', async () => {
+    const [earlier, same] = [newId(), newId()];
+    await backend.store(earlier, meta(earlier, 'SUCCESS', 1));
+    await backend.store(earlier, meta(earlier, 'FAILURE', null));
+    expect(JSON.parse((await raw.get(`celery-task-meta-${earlier}`))!).status).toBe('SUCCESS');
+    // Stores of one turn share one script call: the second sees the first.
+    await Promise.all([backend.store(same, meta(same, 'SUCCESS', 2)), backend.store(same, meta(same, 'FAILURE', null))]);
+    expect(JSON.parse((await raw.get(`celery-task-meta-${same}`))!)).toMatchObject({ status: 'SUCCESS', result: 2 });
+    // Anything else is overwritten: a RETRY, then the SUCCESS after it.
+    const retried = newId();
+    await Promise.all([backend.store(retried, meta(retried, 'RETRY', null)), backend.store(retried, meta(retried, 'SUCCESS', 3))]);
+    expect(JSON.parse((await raw.get(`celery-task-meta-${retried}`))!)).toMatchObject({ status: 'SUCCESS', result: 3 });
+  });
+
   it('publishes the same JSON on the key name when storing', async () => {
     const id = newId();
     const sub = raw.duplicate();

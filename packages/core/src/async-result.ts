@@ -25,6 +25,13 @@ export class AsyncResult<T = unknown> {
   constructor(
     readonly id: string,
     private readonly source: ResultSource,
+    /**
+     * The result of the step before this one, when this handle came from
+     * sending a chain (Celery's `AsyncResult.parent`): `(await chain.applyAsync()).parent`
+     * is the second-to-last step. Undefined for the first step and for a handle
+     * made from an id (`app.AsyncResult(id)`), as in Celery.
+     */
+    readonly parent?: AsyncResult<unknown>,
   ) {}
 
   /** Wait for the task and return its value; rethrows the task's failure (type name, message, remote traceback). */

@@ -90,8 +90,11 @@ export class Chain<R = unknown> {
     const [first, ...rest] = steps as [AnySignature, ...AnySignature[]];
     const chainDicts = rest.map((s) => s.toDict()).reverse();
     await sendSignature(app, first.set(merged), args, { chain: chainDicts.length > 0 ? chainDicts : null });
-    const last = steps.at(-1) as AnySignature;
-    return new AsyncResultClass<R>(last.options.taskId as string, resultSourceFor(app));
+    // The last step's handle, each step's `parent` the one before it (Celery's result.parent).
+    const source = resultSourceFor(app);
+    let result: AsyncResult<unknown> | undefined;
+    for (const step of steps) result = new AsyncResultClass<unknown>(step.options.taskId as string, source, result);
+    return result as AsyncResult<R>;
   }
 
   delay(...args: unknown[]): Promise<AsyncResult<R>> {

@@ -76,6 +76,20 @@ describe('chain (eager)', () => {
     expect(await result.get()).toBe(35);
   });
 
+  it("links each step's result to the one before it (result.parent), as Celery does", async () => {
+    const { app, add, mul } = mathApp();
+    const result = await chain(add.s(1, 2), mul.s(10), add.s(5)).applyAsync();
+    expect(await result.get()).toBe(35);
+    expect(await result.parent?.get()).toBe(30);
+    expect(await result.parent?.parent?.get()).toBe(3);
+    expect(result.parent?.parent?.parent).toBeUndefined();
+    // Each parent is the previous step's task: its own id, stored under it.
+    const ids = [result.id, result.parent?.id, result.parent?.parent?.id];
+    expect(new Set(ids).size).toBe(3);
+    // A handle made from an id knows no parent (nor does Celery's).
+    expect(app.AsyncResult(result.id).parent).toBeUndefined();
+  });
+
   it('pipe() builds the same chain', async () => {
     const { add, mul } = mathApp();
     expect(await (await add.s(1, 2).pipe(mul.s(3)).applyAsync()).get()).toBe(9);

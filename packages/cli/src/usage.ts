@@ -78,6 +78,8 @@ Options:
       --soft-time-limit <S>     Soft time limit per task, in seconds (aborts ctx.signal)
   -B, --beat                    Also run the beat scheduler in this process (development
                                 only; in production run \`taskq beat\` as its own process)
+  -s, --schedule-store <store>  With --beat: file[:PATH] (default) or redis[:PREFIX]
+                                (the beats of all such workers elect one leader)
   -E, --task-events             Send task-related events that can be captured by monitors
                                 like \`taskq events\`, \`celery events\` and Flower
       --without-heartbeat       Don't send worker-heartbeat events

@@ -92,4 +92,30 @@ describe('taskq worker --beat', () => {
       await rm(dir, { recursive: true, force: true });
     }
   });
+
+  it("runs the app module's beatSchedule export, keeping its state where --schedule-store says", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'taskq-cli-worker-beat-'));
+    try {
+      const file = path.join(dir, 'elsewhere.json');
+      const worker = startCli(['worker', '--app', './beat-export-app.ts', '--beat', '-s', `file:${file}`]);
+      await until(() => logLines(worker.output.stdout).some((l) => l.taskName === 'monitor.tick' && /succeeded/i.test(String(l.msg))), 15_000, 'a tick to run');
+      worker.child.kill('SIGTERM');
+      const run = await worker.exited;
+      expect(run.code).toBe(0);
+      expect(sends(run.stdout)[0]).toMatchObject({ entry: 'tick', task: 'monitor.tick' });
+      expect(JSON.parse(await readFile(file, 'utf8'))).toHaveProperty('entries.tick');
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it.each([
+    [['--schedule-store', 'file:x.json'], '--schedule-store is for the beat that --beat runs inside the worker'],
+    [['--beat', '--schedule-store', 'postgres'], '--schedule-store must be file, file:PATH, redis or redis:PREFIX'],
+  ])('exits 2 with the worker usage for %j', async (args, message) => {
+    const run = await runCli(['worker', '--app', './beat-app.ts', ...args]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('Usage: taskq worker');
+    expect(run.stderr).toContain(message);
+  });
 });

@@ -22,13 +22,19 @@ const OPTIONS = {
 /** Where the beat keeps its state: `file[:PATH]` or `redis[:PREFIX]`. */
 export type StoreSpec = { kind: 'file'; path?: string } | { kind: 'redis'; prefix?: string };
 
-/** Parse `--schedule-store` (`file`, `file:PATH`, `redis`, `redis:PREFIX`). */
-export function parseStoreSpec(text: string | undefined): StoreSpec {
+/** Parse `--schedule-store` (`file`, `file:PATH`, `redis`, `redis:PREFIX`) of `command` (beat, or worker --beat). */
+export function parseStoreSpec(text: string | undefined, command: 'beat' | 'worker' = 'beat'): StoreSpec {
   if (text === undefined || text === 'file') return { kind: 'file' };
   if (text.startsWith('file:') && text.length > 5) return { kind: 'file', path: text.slice(5) };
   if (text === 'redis') return { kind: 'redis' };
   if (text.startsWith('redis:') && !text.startsWith('redis://') && text.length > 6) return { kind: 'redis', prefix: text.slice(6) };
-  throw new UsageError(`--schedule-store must be file, file:PATH, redis or redis:PREFIX; got ${JSON.stringify(text)}`, 'beat');
+  throw new UsageError(`--schedule-store must be file, file:PATH, redis or redis:PREFIX; got ${JSON.stringify(text)}`, command);
+}
+
+/** The app module's `beatSchedule` export (Celery's config-module `beat_schedule`), if any: the module is already loaded, so this is its cached namespace. */
+export async function moduleBeatSchedule(file: string): Promise<BeatSchedule | undefined> {
+  const mod = (await import(pathToFileURL(file).href)) as { beatSchedule?: BeatSchedule };
+  return mod.beatSchedule;
 }
 
 export interface BeatSetup {
@@ -94,12 +100,12 @@ export async function beatCommand(argv: string[]): Promise<number> {
   }
   const app = await importApp(location);
   // Celery's config-module style: the app module may export `beatSchedule` (its `beat_schedule`).
-  const mod = (await import(pathToFileURL(location.file).href)) as { beatSchedule?: BeatSchedule };
+  const beatSchedule = await moduleBeatSchedule(location.file);
   app.log.level = level;
   const logger = createCliLogger(level).child({ component: 'beat' });
 
   const setup: BeatSetup = { store };
-  if (mod.beatSchedule !== undefined) setup.schedule = mod.beatSchedule;
+  if (beatSchedule !== undefined) setup.schedule = beatSchedule;
   if (timezone !== undefined) setup.timezone = timezone;
   if (maxInterval !== undefined) setup.maxInterval = maxInterval;
   if (lockTtl !== undefined) setup.lockTtl = lockTtl;

@@ -23,6 +23,7 @@ const OPTIONS = {
   optimization: { type: 'string', short: 'O' },
   statedb: { type: 'string', short: 'S' },
   beat: { type: 'boolean', short: 'B' },
+  'schedule-store': { type: 'string', short: 's' },
   'task-events': { type: 'boolean', short: 'E' },
   'without-heartbeat': { type: 'boolean' },
   'metrics-port': { type: 'string' },
@@ -78,6 +79,11 @@ export async function workerCommand(argv: string[]): Promise<number> {
     options.metricsHost = metricsHost;
   }
 
+  const scheduleStore = stringFlag(flags, 'schedule-store');
+  if (scheduleStore !== undefined && !flags.values.beat) throw new UsageError('--schedule-store is for the beat that --beat runs inside the worker: add --beat, or run `taskq beat`', 'worker');
+  const { parseStoreSpec } = await import('./beat.js');
+  const store = parseStoreSpec(scheduleStore, 'worker');
+
   const location = locateApp(stringFlag(flags, 'app'), process.cwd());
   if (!location) {
     throw new UsageError('no app: pass --app <module> (e.g. --app ./src/app.ts), or set "taskq": { "app": "./src/app.ts" } in package.json', 'worker');
@@ -98,7 +104,7 @@ export async function workerCommand(argv: string[]): Promise<number> {
   let beat: import('@taskq/beat').Beat | undefined;
   try {
     await worker.start();
-    if (flags.values.beat) beat = await startEmbeddedBeat(app, options.logger);
+    if (flags.values.beat) beat = await startEmbeddedBeat(app, location.file, store, options.logger);
   } catch (error) {
     uninstall();
     await worker.stop().catch(() => {});
@@ -129,14 +135,24 @@ function autoscaleFlag(text: string): [number, number] {
   return [max, min];
 }
 
-/** `--beat`: the scheduler inside the worker, with the default file store (as Celery's `worker -B`). */
-async function startEmbeddedBeat(app: App, logger: Logger): Promise<import('@taskq/beat').Beat> {
-  const { createBeat } = await import('./beat.js');
+/**
+ * `--beat`: the scheduler inside the worker (Celery's `worker -B`), with the
+ * app module's schedules (`beatSchedule` export included). With the file store
+ * every worker started so would send every periodic task: development only.
+ * With `--schedule-store redis` the workers' beats elect one leader, which sends.
+ */
+async function startEmbeddedBeat(app: App, appFile: string, store: import('./beat.js').StoreSpec, logger: Logger): Promise<import('@taskq/beat').Beat> {
+  const { createBeat, moduleBeatSchedule } = await import('./beat.js');
   const beatLogger = logger.child({ component: 'beat' });
-  beatLogger.warn(
-    '--beat runs the periodic task scheduler inside this worker: fine for development, not for production. Run `taskq beat` as its own process; workers started with --beat would each send every periodic task.',
-  );
-  const beat = await createBeat(app, { store: { kind: 'file' } }, beatLogger);
+  if (store.kind === 'file') {
+    beatLogger.warn(
+      '--beat runs the periodic task scheduler inside this worker: fine for development, not for production. Run `taskq beat` as its own process; workers started with --beat would each send every periodic task (or use --schedule-store redis: their beats elect one leader).',
+    );
+  } else {
+    beatLogger.info('--beat with --schedule-store redis: the beats of all workers started so elect one leader, which sends the periodic tasks');
+  }
+  const schedule = await moduleBeatSchedule(appFile);
+  const beat = await createBeat(app, schedule === undefined ? { store } : { store, schedule }, beatLogger);
   await beat.start();
   return beat;
 }

@@ -5,6 +5,7 @@
  * task-received, -started, -succeeded, -failed, -retried and -revoked.
  */
 import {
+  type CeleryEvent,
   type Delivery,
   EventSender,
   type Fanout,
@@ -30,13 +31,26 @@ export interface WorkerEventsOptions {
   heartbeatInterval?: number;
 }
 
-/** Sends the worker's events; plug it into the consumer loop as a {@link TaskObserver}. */
+/** Task events buffered before a send is forced (Celery's `buffer_limit`). */
+export const TASK_EVENT_BUFFER = 24;
+
+/**
+ * Sends the worker's events; plug it into the consumer loop as a {@link TaskObserver}.
+ * Task events are buffered, as Celery's worker does: each is stamped when it
+ * happens, and the buffer goes out as one `task.multi` message (a list body)
+ * at the end of the event loop's turn, or once it holds {@link TASK_EVENT_BUFFER}.
+ * Worker events (online, heartbeat, offline) go out one by one.
+ */
 export class WorkerEvents implements TaskObserver {
   private readonly sender: EventSender;
   private timer: NodeJS.Timeout | undefined;
   /** Task events on (toggled by `enable_events` / `disable_events`). */
   taskEvents: boolean;
   private failedOnce = false;
+  private buffer: CeleryEvent[] = [];
+  private flushScheduled = false;
+  /** Sends of the buffer still on their way (awaited by stop). */
+  private readonly flushing = new Set<Promise<void>>();
 
   constructor(private readonly options: WorkerEventsOptions) {
     this.sender = new EventSender({ fanout: options.fanout, hostname: options.hostname, clock: options.clock });
@@ -51,11 +65,43 @@ export class WorkerEvents implements TaskObserver {
     this.timer.unref();
   }
 
-  /** Stop the heartbeat and say goodbye. */
+  /** Stop the heartbeat, send the buffered task events, and say goodbye. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     this.timer = undefined;
+    this.flush();
+    await Promise.all(this.flushing);
     await this.send('worker-offline', this.workerFields());
+  }
+
+  /** Buffer a task event (stamped now); see the class comment. */
+  private task(type: string, fields: Record<string, unknown>): void {
+    this.buffer.push(this.sender.build(type, fields));
+    if (this.buffer.length >= TASK_EVENT_BUFFER) this.flush();
+    else if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.buffer.length === 0) return;
+    const events = this.buffer;
+    this.buffer = [];
+    const sending = this.deliver(events).finally(() => this.flushing.delete(sending));
+    this.flushing.add(sending);
+  }
+
+  /** Best effort, as every event: a failure is logged (once), the events are dropped. */
+  private async deliver(events: CeleryEvent[]): Promise<void> {
+    try {
+      await this.sender.sendGroup('task', events);
+      this.failedOnce = false;
+    } catch (error) {
+      if (!this.failedOnce) this.options.log.warn({ err: error, events: events.length }, 'could not send task events');
+      this.failedOnce = true;
+    }
   }
 
   private workerFields(): Record<string, unknown> {
@@ -79,7 +125,7 @@ export class WorkerEvents implements TaskObserver {
     const m = delivery.message;
     const h = m.headers;
     const { args, kwargs } = reprOfMessage(h, m.body);
-    void this.send('task-received', {
+    this.task('task-received', {
       uuid: h.id,
       name: h.task,
       args,
@@ -93,7 +139,7 @@ export class WorkerEvents implements TaskObserver {
   }
 
   started(delivery: Delivery): void {
-    if (this.taskEvents) void this.send('task-started', { uuid: delivery.message.headers.id });
+    if (this.taskEvents) this.task('task-started', { uuid: delivery.message.headers.id });
   }
 
   finished(delivery: Delivery, outcome: TraceOutcome, terminated: boolean): void {
@@ -101,16 +147,16 @@ export class WorkerEvents implements TaskObserver {
     const uuid = delivery.message.headers.id;
     switch (outcome.kind) {
       case 'success':
-        void this.send('task-succeeded', { uuid, result: pythonRepr(outcome.value), runtime: outcome.runtimeMs / 1000 });
+        this.task('task-succeeded', { uuid, result: pythonRepr(outcome.value), runtime: outcome.runtimeMs / 1000 });
         return;
       case 'failure':
-        void this.send('task-failed', { uuid, exception: exceptionRepr(outcome.excType, outcome.error), traceback: tracebackOf(outcome.error) });
+        this.task('task-failed', { uuid, exception: exceptionRepr(outcome.excType, outcome.error), traceback: tracebackOf(outcome.error) });
         return;
       case 'retry':
-        void this.send('task-retried', { uuid, exception: `Retry(${pythonRepr(outcome.reason.message)})`, traceback: tracebackOf(outcome.reason) });
+        this.task('task-retried', { uuid, exception: `Retry(${pythonRepr(outcome.reason.message)})`, traceback: tracebackOf(outcome.reason) });
         return;
       case 'revoked':
-        void this.send('task-revoked', { uuid, terminated, signum: terminated ? 15 : null, expired: outcome.reason === 'expired' });
+        this.task('task-revoked', { uuid, terminated, signum: terminated ? 15 : null, expired: outcome.reason === 'expired' });
         return;
       default:
         return;

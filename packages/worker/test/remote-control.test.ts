@@ -1,6 +1,6 @@
 /** Remote control and inspect against a running worker (memory://): the replies Celery's tools expect, and the controls acting on the worker. */
 import { randomUUID } from 'node:crypto';
-import { type CeleryEvent, createMemoryBroker, EventReceiver } from '@taskq/core';
+import { type CeleryEvent, createMemoryBroker, EVENT_EXCHANGE, EventReceiver } from '@taskq/core';
 import { describe, expect, it } from 'vitest';
 import { createHarness, gate, until } from './helpers/harness.js';
 
@@ -211,6 +211,32 @@ describe('events', () => {
     expect(rec.events.find((e) => e.type === 'task-succeeded')).toMatchObject({ result: '5', runtime: expect.any(Number) });
     expect(rec.events.find((e) => e.type === 'task-failed')).toMatchObject({ exception: "TypeError('bad')" });
     await rec.close();
+  });
+
+  it("batches task events as Celery's worker does: list bodies on task.multi, each event stamped with its own clock, all sent by stop", async () => {
+    const h = createHarness();
+    h.app.task('add', (a: number, b: number) => a + b);
+    // The raw messages on the events exchange, not the receiver's unpacked events.
+    const fanout = createMemoryBroker(h.app.conf.brokerUrl).fanout();
+    const messages: { routingKey: string; body: unknown }[] = [];
+    const sub = await fanout.subscribe({ exchange: EVENT_EXCHANGE, bindingKey: '#', queue: 'raw-events' }, (m) => messages.push({ routingKey: m.routingKey, body: m.body }));
+    const worker = await h.startWorker({ hostname: HOST, sendTaskEvents: true });
+    const sent = await Promise.all(Array.from({ length: 30 }, (_, i) => h.app.sendTask('add', [i, 1])));
+    await Promise.all(sent.map((r) => h.result(r.id)));
+    await worker.stop();
+    // worker-offline goes out after the last task events: once it is here, they are too.
+    await until(() => messages.some((m) => m.routingKey === 'worker.offline'));
+    const taskMessages = messages.filter((m) => m.routingKey === 'task.multi');
+    const events = taskMessages.flatMap((m) => m.body as CeleryEvent[]);
+    // 90 events (received, started, succeeded × 30) in far fewer messages, none over the buffer's 24.
+    expect(events).toHaveLength(90);
+    expect(taskMessages.length).toBeLessThan(90 / 2);
+    for (const m of taskMessages) expect((m.body as unknown[]).length).toBeLessThanOrEqual(24);
+    expect(messages.some((m) => m.routingKey.startsWith('task.') && m.routingKey !== 'task.multi')).toBe(false);
+    const clocks = events.map((e) => e.clock);
+    expect(new Set(clocks).size).toBe(90);
+    for (const r of sent) expect(events.filter((e) => e.uuid === r.id).map((e) => e.type)).toEqual(['task-received', 'task-started', 'task-succeeded']);
+    await sub.close();
   });
 
   it('sends no task events without sendTaskEvents, and worker-offline on stop', async () => {

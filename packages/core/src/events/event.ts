@@ -97,9 +97,25 @@ export class EventSender {
 
   /** Send one event; resolves once the transport took it. */
   async send(type: string, fields: Record<string, unknown> = {}): Promise<CeleryEvent> {
-    const event = buildEvent(type, fields, { hostname: this.options.hostname, clock: this.clock.forward() });
+    const event = this.build(type, fields);
     const message: BroadcastMessage = { body: event, headers: { hostname: this.options.hostname }, deliveryMode: 1 };
     await this.options.fanout.publish(EVENT_EXCHANGE, eventRoutingKey(type), message);
     return event;
+  }
+
+  /** An event stamped now (timestamp and clock), to send later with {@link sendGroup}. */
+  build(type: string, fields: Record<string, unknown> = {}): CeleryEvent {
+    return buildEvent(type, fields, { hostname: this.options.hostname, clock: this.clock.forward() });
+  }
+
+  /**
+   * Send buffered events of one group (`task`) as one message: a list body
+   * with the routing key `<group>.multi`, as Celery's worker sends its
+   * buffered task events. Receivers (Celery's, taskq's) take each item as
+   * an event of its own.
+   */
+  async sendGroup(group: string, events: CeleryEvent[]): Promise<void> {
+    const message: BroadcastMessage = { body: events, headers: { hostname: this.options.hostname }, deliveryMode: 1 };
+    await this.options.fanout.publish(EVENT_EXCHANGE, `${group}.multi`, message);
   }
 }

@@ -109,6 +109,13 @@ describe('taskq worker --beat', () => {
     }
   });
 
+  it('exits 2 before it takes any task when --beat -s redis is asked of an app whose broker is not Redis', async () => {
+    const run = await runCli(['worker', '--app', './beat-app.ts', '--beat', '-s', 'redis']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain("--schedule-store redis keeps the schedule in the app's broker, but the broker is memory://");
+    expect(logLines(run.stdout).some((l) => /ready/i.test(String(l.msg)))).toBe(false);
+  });
+
   it.each([
     [['--schedule-store', 'file:x.json'], '--schedule-store is for the beat that --beat runs inside the worker'],
     [['--beat', '--schedule-store', 'postgres'], '--schedule-store must be file, file:PATH, redis or redis:PREFIX'],

@@ -103,10 +103,13 @@ export async function workerCommand(argv: string[]): Promise<number> {
   const uninstall = worker.installSignalHandlers();
   let beat: import('@taskq/beat').Beat | undefined;
   try {
+    // Built before the worker starts, so a bad schedule or store (a Redis store on another broker) fails before any task is taken.
+    if (flags.values.beat) beat = await embeddedBeat(app, location.file, store, options.logger);
     await worker.start();
-    if (flags.values.beat) beat = await startEmbeddedBeat(app, location.file, store, options.logger);
+    await beat?.start();
   } catch (error) {
     uninstall();
+    await beat?.stop().catch(() => {});
     await worker.stop().catch(() => {});
     await app.close();
     throw error;
@@ -141,7 +144,7 @@ function autoscaleFlag(text: string): [number, number] {
  * every worker started so would send every periodic task: development only.
  * With `--schedule-store redis` the workers' beats elect one leader, which sends.
  */
-async function startEmbeddedBeat(app: App, appFile: string, store: import('./beat.js').StoreSpec, logger: Logger): Promise<import('@taskq/beat').Beat> {
+async function embeddedBeat(app: App, appFile: string, store: import('./beat.js').StoreSpec, logger: Logger): Promise<import('@taskq/beat').Beat> {
   const { createBeat, moduleBeatSchedule } = await import('./beat.js');
   const beatLogger = logger.child({ component: 'beat' });
   if (store.kind === 'file') {
@@ -152,7 +155,5 @@ async function startEmbeddedBeat(app: App, appFile: string, store: import('./bea
     beatLogger.info('--beat with --schedule-store redis: the beats of all workers started so elect one leader, which sends the periodic tasks');
   }
   const schedule = await moduleBeatSchedule(appFile);
-  const beat = await createBeat(app, schedule === undefined ? { store } : { store, schedule }, beatLogger);
-  await beat.start();
-  return beat;
+  return createBeat(app, schedule === undefined ? { store } : { store, schedule }, beatLogger);
 }

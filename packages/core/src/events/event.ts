@@ -80,9 +80,10 @@ export interface EventSenderOptions {
 }
 
 /**
- * Publishes events on `celeryev` (Celery's `EventDispatcher`), one message per
- * event with the routing key of its type; monitors also accept Celery's
- * `task.multi` batches, which this sender does not need.
+ * Publishes events on `celeryev` (Celery's `EventDispatcher`): {@link send}
+ * one message per event with the routing key of its type, {@link sendGroup}
+ * a buffered group as one `<group>.multi` message with a list body (how
+ * Celery's worker sends its task events).
  */
 export class EventSender {
   readonly clock: LamportClock;

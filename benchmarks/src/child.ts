@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { join } from 'node:path';
-import { PerformanceObserver } from 'node:perf_hooks';
+import { meterGc } from './gc-meter.js';
 import type { ChildMessage, Job, ParentMessage } from './protocol.js';
 
 const send = (m: ChildMessage): void => {
@@ -16,11 +16,7 @@ async function main(): Promise<void> {
   const go = new Promise<void>((resolve) => process.on('message', (m: ParentMessage) => m.type === 'go' && resolve()));
   send({ type: 'ready' });
   await go;
-  let gcMs = 0;
-  const gc = new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) gcMs += e.duration;
-  });
-  gc.observe({ entryTypes: ['gc'] });
+  const stopGc = meterGc();
   // BENCH_CPU_PROFILE=<dir>: a V8 CPU profile of the measured part, one file per child
   // (<system>-<role>-<pid>.cpuprofile; summarise with src/summarise-profile.ts).
   const profileDir = process.env.BENCH_CPU_PROFILE;
@@ -38,10 +34,7 @@ async function main(): Promise<void> {
     writeFileSync(join(profileDir, `${job.system}-${job.role}-${process.pid}.cpuprofile`), JSON.stringify(profile));
   }
   result.cpuMs = (cpu.user + cpu.system) / 1000;
-  // GC entries are delivered asynchronously: let the last ones arrive.
-  await new Promise((r) => setImmediate(r));
-  gc.disconnect();
-  result.gcMs = gcMs;
+  result.gcMs = (await stopGc()).ms;
   send({ type: 'result', result });
   process.disconnect?.();
   // Libraries may keep timers (reconnect, heartbeats): the result is in, leave.

@@ -11,10 +11,10 @@
  */
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
-import { PerformanceObserver } from 'node:perf_hooks';
 import { createApp } from '@taskq/core';
 import { Worker } from '@taskq/worker';
 import { deleteBenchKeys, startChild } from './children.js';
+import { meterGc } from './gc-meter.js';
 import { until } from './protocol.js';
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379/8';
@@ -44,15 +44,7 @@ if (mode === 'cpu') {
 } else if (mode === 'heap') {
   await session.post('HeapProfiler.startSampling', { samplingInterval: 256, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
-let gcMs = 0;
-let gcCount = 0;
-const gc = new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) {
-    gcMs += e.duration;
-    gcCount++;
-  }
-});
-gc.observe({ entryTypes: ['gc'] });
+const stopGc = meterGc();
 const t0 = performance.now();
 const cpu0 = process.cpuUsage();
 producer.go();
@@ -63,11 +55,10 @@ const produced = await producer.result;
 const out = process.argv[2] ?? `/tmp/e2e.${mode === 'heap' ? 'heapprofile' : 'cpuprofile'}`;
 if (mode === 'cpu') writeFileSync(out, JSON.stringify((await session.post('Profiler.stop')).profile));
 if (mode === 'heap') writeFileSync(out, JSON.stringify((await session.post('HeapProfiler.stopSampling')).profile));
-await new Promise((r) => setImmediate(r));
-gc.disconnect();
+const gc = await stopGc();
 const per = (x: number): string => ((x / JOBS) * 1000).toFixed(1);
 process.stderr.write(
-  `worker CPU ${per((cpu.user + cpu.system) / 1000)} µs per job (user ${per(cpu.user / 1000)}, system ${per(cpu.system / 1000)}), GC pauses ${per(gcMs)} µs per job (${gcCount}); producer CPU ${per(produced.cpuMs ?? Number.NaN)} µs per job\n`,
+  `worker CPU ${per((cpu.user + cpu.system) / 1000)} µs per job (user ${per(cpu.user / 1000)}, system ${per(cpu.system / 1000)}), GC pauses ${per(gc.ms)} µs per job (${gc.count}); producer CPU ${per(produced.cpuMs ?? Number.NaN)} µs per job\n`,
 );
 process.stderr.write(`end to end ${JOBS} in ${ms.toFixed(0)} ms: ${Math.round((JOBS / ms) * 1000)} jobs/s${mode === 'none' ? '' : `; profile in ${out}`}\n`);
 await worker.stop();

@@ -22,6 +22,7 @@ import {
 import type { Redis, RedisOptions } from 'ioredis';
 import { buildEnvelope, markEnvelopeRedelivered, markRedelivered } from './envelope.js';
 import { KombuLayout, SEP } from './kombu-layout.js';
+import { Deferred } from './deferred.js';
 import { TurnBatcher } from './turn-batcher.js';
 import { ACK_LUA, DEAD_LETTER_LUA, FETCH_LUA, RELEASE_MUTEX_LUA, REQUEUE_LUA, RESTORE_LUA } from './lua-scripts.js';
 import { createClient, toBrokerError, waitReady, withDeadline } from './redis-connection.js';
@@ -76,18 +77,8 @@ const ACK_CHUNK = 500;
  * ack: a worker acks every task): it resolves once the last of them is
  * written, and rejects with the first error that loses one of them.
  */
-class AckGroup {
+class AckGroup extends Deferred {
   remaining = 0;
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (error: unknown) => void;
-
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
 
   /** One of its acks was written. */
   done(): void {

@@ -9,20 +9,11 @@
  * The callers of one chunk share one promise (a worker stores a result per
  * task: a promise and two resolver closures each showed in profiles).
  */
-interface Chunk<T> {
-  items: T[];
-  promise: Promise<void>;
-  resolve(): void;
-  reject(error: unknown): void;
-}
+import { Deferred } from './deferred.js';
 
-function newChunk<T>(): Chunk<T> {
-  const chunk = { items: [] } as unknown as Chunk<T>;
-  chunk.promise = new Promise<void>((resolve, reject) => {
-    chunk.resolve = resolve;
-    chunk.reject = reject;
-  });
-  return chunk;
+/** Items written together; their callers share the chunk's promise. */
+class Chunk<T> extends Deferred {
+  readonly items: T[] = [];
 }
 
 export class TurnBatcher<T> {
@@ -46,7 +37,7 @@ export class TurnBatcher<T> {
   add(item: T): Promise<void> {
     let last = this.queued[this.queued.length - 1];
     if (!last || last.items.length >= this.chunk) {
-      last = newChunk<T>();
+      last = new Chunk<T>();
       this.queued.push(last);
     }
     last.items.push(item);

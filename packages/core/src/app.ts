@@ -337,14 +337,12 @@ export class App {
   /** The connected broker, created from `brokerUrl` on first use. */
   getBroker(): Promise<Broker> {
     if (!this.brokerPromise) {
-      const pending = (async () => {
-        const broker = await createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log, oid: this.oid });
-        await broker.connect();
-        return broker;
-      })().catch((error) => {
-        this.brokerPromise = undefined;
-        throw error;
-      });
+      const pending = connectOnce(
+        () => createBrokerFromUrl(this.conf.brokerUrl, { config: this.conf, log: this.log, oid: this.oid }),
+        () => {
+          this.brokerPromise = undefined;
+        },
+      );
       this.brokerPromise = pending;
       // Remembered for publish() unless the app was closed meanwhile.
       void pending.then(
@@ -359,14 +357,12 @@ export class App {
 
   /** The connected result backend, created from `resultBackend` on first use. */
   getBackend(): Promise<ResultBackend> {
-    this.backendPromise ??= (async () => {
-      const backend = await createResultBackendFromUrl(this.conf.resultBackend, { config: this.conf, log: this.log, oid: this.oid });
-      await backend.connect();
-      return backend;
-    })().catch((error) => {
-      this.backendPromise = undefined;
-      throw error;
-    });
+    this.backendPromise ??= connectOnce(
+      () => createResultBackendFromUrl(this.conf.resultBackend, { config: this.conf, log: this.log, oid: this.oid }),
+      () => {
+        this.backendPromise = undefined;
+      },
+    );
     return this.backendPromise;
   }
 
@@ -399,3 +395,14 @@ export function createApp(options: AppOptions = {}): App {
   return new App(options);
 }
 
+/** Create a broker or backend and connect it; on a failure `forget` runs (so the next call tries again) and the error propagates. */
+async function connectOnce<T extends { connect(): Promise<void> }>(create: () => Promise<T>, forget: () => void): Promise<T> {
+  try {
+    const connection = await create();
+    await connection.connect();
+    return connection;
+  } catch (error) {
+    forget();
+    throw error;
+  }
+}

@@ -66,10 +66,10 @@ export function traceTask(app: App, message: TaskMessage, env: TraceEnv): Promis
 }
 
 /**
- * Not an async function: a task with no time limit and no STARTED state to
- * store is called in the caller's turn, and a value it returns is stored
- * and reported without an async frame or an extra turn per task. The rest
- * (limits, STARTED, expiry, an unknown task) takes {@link runGuarded}.
+ * Not an async function: a task with no time limit is called in the caller's
+ * turn (after its STARTED state, when that is stored), and a value it returns
+ * is stored and reported without an async frame or an extra turn per task.
+ * A task under a time limit takes {@link runWithLimits}.
  */
 function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceOutcome> {
   try {
@@ -83,29 +83,34 @@ function runTrace(app: App, message: TaskMessage, env: TraceEnv): Promise<TraceO
     }
     const hardLimit = h.timelimit[0] ?? task.options.timeLimit ?? env.timeLimit ?? null;
     const softLimit = h.timelimit[1] ?? task.options.softTimeLimit ?? env.softTimeLimit ?? null;
-    if (hardLimit !== null || softLimit !== null || (app.conf.taskTrackStarted && !ignoreResult)) {
-      return runGuarded(app, message, env, task, ignoreResult, hardLimit, softLimit);
+    if (hardLimit !== null || softLimit !== null) return runWithLimits(app, message, env, task, ignoreResult, hardLimit, softLimit);
+    if (app.conf.taskTrackStarted && !ignoreResult) {
+      return storeState(app, message, env, 'STARTED', undefined, task).then(() => runPlain(app, message, env, task, ignoreResult));
     }
-    // Only a bound task (`bind: true`) is handed a context; the others never see one, so none is made.
-    // Without time limits nothing but the caller aborts the task: it gets the caller's signal as is.
-    const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [null, null], undefined) : UNBOUND;
-    const callArgs = callArguments(message);
-    env.onStart?.();
-    const started = performance.now();
-    let returned: unknown;
-    try {
-      returned = task.run(ctx, callArgs);
-    } catch (thrown) {
-      return settle(app, message, env, task, ignoreResult, true, thrown, performance.now() - started);
-    }
-    if (!isThenable(returned)) return settle(app, message, env, task, ignoreResult, false, returned, performance.now() - started);
-    return Promise.resolve(returned).then(
-      (value) => settle(app, message, env, task, ignoreResult, false, value, performance.now() - started),
-      (thrown: unknown) => settle(app, message, env, task, ignoreResult, true, thrown, performance.now() - started),
-    );
+    return runPlain(app, message, env, task, ignoreResult);
   } catch (error) {
     return Promise.reject(error);
   }
+}
+
+/** Run a task that has no time limit: nothing but the caller aborts it, so it gets the caller's signal as is. */
+function runPlain(app: App, message: TaskMessage, env: TraceEnv, task: Task, ignoreResult: boolean): Promise<TraceOutcome> {
+  // Only a bound task (`bind: true`) is handed a context; the others never see one, so none is made.
+  const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [null, null], undefined) : UNBOUND;
+  const callArgs = callArguments(message);
+  env.onStart?.();
+  const started = performance.now();
+  let returned: unknown;
+  try {
+    returned = task.run(ctx, callArgs);
+  } catch (thrown) {
+    return settle(app, message, env, task, ignoreResult, true, thrown, performance.now() - started);
+  }
+  if (!isThenable(returned)) return settle(app, message, env, task, ignoreResult, false, returned, performance.now() - started);
+  return Promise.resolve(returned).then(
+    (value) => settle(app, message, env, task, ignoreResult, false, value, performance.now() - started),
+    (thrown: unknown) => settle(app, message, env, task, ignoreResult, true, thrown, performance.now() - started),
+  );
 }
 
 /** A task name this app does not know: FAILURE (NotRegistered). */
@@ -127,8 +132,8 @@ function callArguments(message: TaskMessage): unknown[] {
   return hasOwnKeys(kwargs) ? [...args, kwargs] : args;
 }
 
-/** A task under a time limit, or one whose STARTED state is stored first. */
-async function runGuarded(
+/** A task under a hard or soft time limit (its STARTED state stored first, when asked). */
+async function runWithLimits(
   app: App,
   message: TaskMessage,
   env: TraceEnv,
@@ -137,34 +142,29 @@ async function runGuarded(
   hardLimit: number | null,
   softLimit: number | null,
 ): Promise<TraceOutcome> {
-  // An AbortController only when there is a limit to fire it (one per task showed in profiles).
-  const controller = hardLimit === null && softLimit === null ? undefined : new AbortController();
-  const onOuterAbort = controller && ((): void => controller.abort(env.signal?.reason));
-  if (onOuterAbort) {
-    env.signal?.addEventListener('abort', onOuterAbort, { once: true });
-    if (env.signal?.aborted) onOuterAbort();
-  }
+  // The limits abort the task's own controller; the caller's signal aborts it too.
+  const controller = new AbortController();
+  const onOuterAbort = (): void => controller.abort(env.signal?.reason);
+  env.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  if (env.signal?.aborted) onOuterAbort();
   const ctx = task.options.bind ? traceContext(app, message, env, task, ignoreResult, [hardLimit, softLimit], controller) : UNBOUND;
   const callArgs = callArguments(message);
 
   if (app.conf.taskTrackStarted && !ignoreResult) await storeState(app, message, env, 'STARTED', undefined, task);
   env.onStart?.();
   const started = performance.now();
-  const timers: NodeJS.Timeout[] | undefined = controller ? [] : undefined;
+  const timers: NodeJS.Timeout[] = [];
   // The task's value, or (failed) its error: two variables, not a record per task.
   let value: unknown;
   let failed = false;
   try {
-    if (!timers) {
-      const returned: unknown = task.run(ctx, callArgs);
-      value = isThenable(returned) ? await returned : returned;
-    } else value = await runWithinLimits(task, ctx, callArgs, hardLimit, softLimit, controller, timers);
+    value = await runWithinLimits(task, ctx, callArgs, hardLimit, softLimit, controller, timers);
   } catch (thrown) {
     failed = true;
-    value = controller ? softLimitReason(controller.signal, thrown) : thrown;
+    value = softLimitReason(controller.signal, thrown);
   } finally {
-    if (timers) for (const t of timers) clearTimeout(t);
-    if (onOuterAbort) env.signal?.removeEventListener('abort', onOuterAbort);
+    for (const t of timers) clearTimeout(t);
+    env.signal?.removeEventListener('abort', onOuterAbort);
   }
   return settle(app, message, env, task, ignoreResult, failed, value, performance.now() - started);
 }
@@ -221,13 +221,13 @@ async function runWithinLimits(
   callArgs: unknown[],
   hardLimit: number | null,
   softLimit: number | null,
-  controller: AbortController | undefined,
+  controller: AbortController,
   timers: NodeJS.Timeout[],
 ): Promise<unknown> {
   const running = Promise.resolve().then(() => task.run(ctx, callArgs));
   const limits: Promise<never>[] = [];
   if (softLimit !== null) {
-    timers.push(setTimeout(() => controller?.abort(new SoftTimeLimitExceeded(softLimit)), softLimit * 1000));
+    timers.push(setTimeout(() => controller.abort(new SoftTimeLimitExceeded(softLimit)), softLimit * 1000));
   }
   if (hardLimit !== null) {
     limits.push(
@@ -235,7 +235,7 @@ async function runWithinLimits(
         timers.push(
           setTimeout(() => {
             const error = new TimeLimitExceeded(hardLimit);
-            controller?.abort(error);
+            controller.abort(error);
             reject(error);
           }, hardLimit * 1000),
         );

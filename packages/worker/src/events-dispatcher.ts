@@ -89,19 +89,10 @@ export class WorkerEvents implements TaskObserver {
     if (this.buffer.length === 0) return;
     const events = this.buffer;
     this.buffer = [];
-    const sending = this.deliver(events).finally(() => this.flushing.delete(sending));
+    const sending = this.bestEffort(() => this.sender.sendGroup('task', events), { events: events.length }, `${events.length} task events`).finally(() =>
+      this.flushing.delete(sending),
+    );
     this.flushing.add(sending);
-  }
-
-  /** Best effort, as every event: a failure is logged (once), the events are dropped. */
-  private async deliver(events: CeleryEvent[]): Promise<void> {
-    try {
-      await this.sender.sendGroup('task', events);
-      this.failedOnce = false;
-    } catch (error) {
-      if (!this.failedOnce) this.options.log.warn({ err: error, events: events.length }, 'could not send task events');
-      this.failedOnce = true;
-    }
   }
 
   private workerFields(): Record<string, unknown> {
@@ -109,13 +100,17 @@ export class WorkerEvents implements TaskObserver {
     return workerEventFields({ active: t.list('active').length, processed: t.processed });
   }
 
-  /** Send, logging (once) rather than throwing: events are best effort, as in Celery. */
-  private async send(type: string, fields: Record<string, unknown>): Promise<void> {
+  private send(type: string, fields: Record<string, unknown>): Promise<void> {
+    return this.bestEffort(() => this.sender.send(type, fields), { type }, `the ${type} event`);
+  }
+
+  /** Events are best effort, as in Celery: a failure is logged (once, until a send works again), never thrown; the events are dropped. */
+  private async bestEffort(sending: () => Promise<unknown>, context: Record<string, unknown>, what: string): Promise<void> {
     try {
-      await this.sender.send(type, fields);
+      await sending();
       this.failedOnce = false;
     } catch (error) {
-      if (!this.failedOnce) this.options.log.warn({ err: error, type }, `could not send the ${type} event`);
+      if (!this.failedOnce) this.options.log.warn({ err: error, ...context }, `could not send ${what}`);
       this.failedOnce = true;
     }
   }

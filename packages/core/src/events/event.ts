@@ -99,8 +99,7 @@ export class EventSender {
   /** Send one event; resolves once the transport took it. */
   async send(type: string, fields: Record<string, unknown> = {}): Promise<CeleryEvent> {
     const event = this.build(type, fields);
-    const message: BroadcastMessage = { body: event, headers: { hostname: this.options.hostname }, deliveryMode: 1 };
-    await this.options.fanout.publish(EVENT_EXCHANGE, eventRoutingKey(type), message);
+    await this.publish(event, eventRoutingKey(type));
     return event;
   }
 
@@ -115,8 +114,12 @@ export class EventSender {
    * buffered task events. Receivers (Celery's, taskq's) take each item as
    * an event of its own.
    */
-  async sendGroup(group: string, events: CeleryEvent[]): Promise<void> {
-    const message: BroadcastMessage = { body: events, headers: { hostname: this.options.hostname }, deliveryMode: 1 };
-    await this.options.fanout.publish(EVENT_EXCHANGE, `${group}.multi`, message);
+  sendGroup(group: string, events: CeleryEvent[]): Promise<void> {
+    return this.publish(events, `${group}.multi`);
+  }
+
+  private publish(body: CeleryEvent | CeleryEvent[], routingKey: string): Promise<void> {
+    const message: BroadcastMessage = { body, headers: { hostname: this.options.hostname }, deliveryMode: 1 };
+    return this.options.fanout.publish(EVENT_EXCHANGE, routingKey, message);
   }
 }
